@@ -1,0 +1,34 @@
+# The course's commands. On a fresh machine each creates the environment (.venv) first.
+#   make course              run every lecture notebook (full profile) -> build/
+#   make course PROFILE=fast the same, CI-sized
+#   make test                the whole test suite (unit tests + every notebook, fast profile)
+#   make lab                 open the notebooks in JupyterLab
+PYTHON  ?= python3.11
+VENV    ?= .venv
+PROFILE ?= full
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+
+.PHONY: env course test lab clean
+
+$(STAMP): pyproject.toml requirements/pinned.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=23.2"
+	$(PY) -m pip install --quiet -r requirements/pinned.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+env: $(STAMP)
+
+course: $(STAMP)
+	COURSE_PROFILE=$(PROFILE) $(PY) -m course_lib.execute notebooks --out build
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lab: $(STAMP)
+	@$(PY) -c "import jupyterlab" 2>/dev/null || $(PY) -m pip install --quiet "jupyterlab>=4"
+	$(PY) -m jupyter lab notebooks
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,142 @@
+"""Run the lecture notebooks end to end and summarise them: the course's main job.
+
+    python -m course_lib.execute notebooks --out build            # full profile
+    COURSE_PROFILE=fast python -m course_lib.execute notebooks     # CI-sized run
+
+(``make course`` and ``make course PROFILE=fast`` do the same.) Each notebook is run
+in a fresh kernel; the executed copy is written to ``<out>/notebooks/``; a summary table
+(notebook, status, wall time, the key figures it reported with
+:func:`course_lib.runtime.report`) is written to ``<out>/summary.md`` and
+``<out>/summary.csv``. A failing notebook does not stop the others; the exit code
+says whether all succeeded.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from course_lib.runtime import PROFILE_ENV, PROFILES, REPORT_ENV
+
+
+@dataclass
+class Result:
+    notebook: str
+    status: str
+    seconds: float
+    figures: list[dict] = field(default_factory=list)
+    error: str = ""
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def run_notebook(path: Path, out_dir: Path, timeout: int) -> Result:
+    """Execute one notebook in a fresh kernel; keep the executed copy even if it fails."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(path, as_version=4)
+    with tempfile.TemporaryDirectory() as tmp:
+        report_file = Path(tmp) / "figures.jsonl"
+        report_file.touch()
+        os.environ[REPORT_ENV] = str(report_file)
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent)}})
+        started = time.perf_counter()
+        status, error = "ok", ""
+        try:
+            client.execute()
+        except CellExecutionError as err:
+            status, error = "failed", str(err).strip().splitlines()[-1][:300]
+        except Exception as err:  # a dead kernel, a timeout
+            status, error = "failed", f"{type(err).__name__}: {err}"[:300]
+        finally:
+            os.environ.pop(REPORT_ENV, None)
+        seconds = time.perf_counter() - started
+        figures = [json.loads(line) for line in report_file.read_text().splitlines() if line.strip()]
+    _atomic_write(out_dir / "notebooks" / path.name, nbformat.writes(nb))
+    return Result(path.name, status, seconds, figures, error)
+
+
+def summary_markdown(results: list[Result], profile: str) -> str:
+    lines = [f"# Course run ({profile} profile)", "",
+             "| notebook | status | wall time (s) | key figures |", "|---|---|---:|---|"]
+    for r in results:
+        figures = "; ".join(f"{f['name']}: {f['value']}{(' ' + f['unit']) if f['unit'] else ''}"
+                            for f in r.figures) or "-"
+        status = r.status if not r.error else f"{r.status}: {r.error}"
+        lines.append(f"| {r.notebook} | {status} | {r.seconds:.1f} | {figures} |")
+    total = sum(r.seconds for r in results)
+    lines += ["", f"{sum(r.status == 'ok' for r in results)}/{len(results)} notebooks ran; "
+              f"total {total:.1f} s."]
+    return "\n".join(lines) + "\n"
+
+
+def summary_csv(results: list[Result]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["notebook", "status", "seconds", "figure", "value", "unit", "error"])
+    for r in results:
+        for f in r.figures or [{"name": "", "value": "", "unit": ""}]:
+            writer.writerow([r.notebook, r.status, f"{r.seconds:.2f}", f["name"], f["value"],
+                             f["unit"], r.error])
+    return buf.getvalue()
+
+
+def find_notebooks(paths: list[str]) -> list[Path]:
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found += sorted(q for q in p.glob("*.ipynb") if not q.name.startswith("."))
+        elif p.suffix == ".ipynb" and p.exists():
+            found.append(p)
+        else:
+            raise SystemExit(f"error: {p} is neither a folder nor an existing .ipynb file")
+    if not found:
+        raise SystemExit(f"error: no notebooks found in {paths}")
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course_lib.execute", description=__doc__.split("\n")[0])
+    parser.add_argument("paths", nargs="*", default=["notebooks"], help="notebooks or folders (default: notebooks)")
+    parser.add_argument("--out", default="build", help="output folder (default: build)")
+    parser.add_argument("--profile", choices=PROFILES, default=None,
+                        help=f"run profile (default: ${PROFILE_ENV}, else full)")
+    parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell (default 3600)")
+    args = parser.parse_args(argv)
+    if args.profile:
+        os.environ[PROFILE_ENV] = args.profile
+    profile = os.environ.get(PROFILE_ENV) or "full"
+    out_dir = Path(args.out)
+    results = []
+    for path in find_notebooks(args.paths):
+        print(f"running {path} ({profile}) ...", flush=True)
+        result = run_notebook(path, out_dir, args.timeout)
+        results.append(result)
+        print(f"  {result.status} in {result.seconds:.1f} s"
+              + "".join(f"\n  {f['name']}: {f['value']} {f['unit']}".rstrip() for f in result.figures)
+              + (f"\n  error: {result.error}" if result.error else ""), flush=True)
+    _atomic_write(out_dir / "summary.md", summary_markdown(results, profile))
+    _atomic_write(out_dir / "summary.csv", summary_csv(results))
+    print(f"\nwrote {out_dir / 'summary.md'} and {out_dir / 'summary.csv'}")
+    print(summary_markdown(results, profile))
+    return 0 if all(r.status == "ok" for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

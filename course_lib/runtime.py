@@ -1,0 +1,209 @@
+"""Where and how the course runs: device, seeds, the run profile, Colab, threads.
+
+Taught in notebook 00 (welcome); every notebook calls :func:`setup` in its first
+cells.
+
+The run profile
+---------------
+``full`` (the default) is what students see. ``fast`` is for CI and the tests: it
+shrinks data sizes and epochs so that every line of every notebook runs in seconds.
+The profile changes *sizes*, never code paths::
+
+    profile = runtime.current_profile()
+    epochs = profile.choose(full=10, fast=1)
+
+It is read from the environment variable ``COURSE_PROFILE``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+PROFILE_ENV = "COURSE_PROFILE"
+REPORT_ENV = "COURSE_REPORT_FILE"
+PROFILES = ("full", "fast")
+
+# The range the course is tested on. Outside it we warn, never fail: Colab moves on.
+TESTED_PYTHON = ((3, 10), (3, 13))
+TESTED_TORCH = ((2, 2), (2, 14))
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The run profile: ``full`` for students, ``fast`` for CI and tests."""
+
+    name: str
+
+    def __post_init__(self):
+        if self.name not in PROFILES:
+            raise ValueError(f"unknown profile {self.name!r}: expected one of {PROFILES}")
+
+    @property
+    def fast(self) -> bool:
+        return self.name == "fast"
+
+    def choose(self, *, full, fast):
+        """The value for this profile: ``profile.choose(full=20, fast=1)``."""
+        return fast if self.fast else full
+
+
+def current_profile() -> Profile:
+    """The profile named by ``$COURSE_PROFILE`` (``full`` when unset or empty)."""
+    name = os.environ.get(PROFILE_ENV, "").strip().lower() or "full"
+    if name not in PROFILES:
+        raise ValueError(
+            f"{PROFILE_ENV}={name!r} is not a profile: expected one of {PROFILES} "
+            f"(unset it for the default, 'full')"
+        )
+    return Profile(name)
+
+
+def choose_device(prefer: str | None = None) -> torch.device:
+    """The fastest device here: cuda, then Apple's mps, then cpu.
+
+    ``prefer`` forces one (``"cpu"`` is handy to compare speed); asking for a
+    device that is not available is an error rather than a silent fallback.
+    """
+    if prefer is not None:
+        device = torch.device(prefer)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError("device 'cuda' was requested but no CUDA GPU is available here")
+        if device.type == "mps" and not _mps_available():
+            raise ValueError("device 'mps' was requested but Apple's MPS is not available here")
+        if device.type not in ("cpu", "cuda", "mps"):
+            raise ValueError(f"unknown device {prefer!r}: expected 'cpu', 'cuda' or 'mps'")
+        return device
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if _mps_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python's, NumPy's and PyTorch's generators (on every device)."""
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+def in_colab() -> bool:
+    """True inside Google Colab."""
+    return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
+
+
+def set_cpu_threads(n: int | None = None) -> int:
+    """Use as many intra-op threads as there are cores we may use (at most 8).
+
+    PyTorch sometimes starts more threads than the cores a container grants, which
+    makes small models slower, not faster.
+    """
+    if n is None:
+        try:
+            n = len(os.sched_getaffinity(0))
+        except AttributeError:  # macOS, Windows
+            n = os.cpu_count() or 1
+        n = max(1, min(n, 8))
+    torch.set_num_threads(n)
+    return n
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What :func:`setup` decided; notebooks keep it as ``env``."""
+
+    device: torch.device
+    profile: Profile
+    seed: int
+    threads: int
+    colab: bool
+
+    def __str__(self):
+        return (f"device={self.device.type}  profile={self.profile.name}  seed={self.seed}  "
+                f"threads={self.threads}  colab={self.colab}")
+
+
+def setup(seed: int = 0, device: str | None = None, quiet: bool = False) -> Setup:
+    """The one call every notebook makes: threads, seed, device and profile."""
+    threads = set_cpu_threads()
+    seed_everything(seed)
+    env = Setup(device=choose_device(device), profile=current_profile(), seed=seed,
+                threads=threads, colab=in_colab())
+    if not quiet:
+        print(env)
+    return env
+
+
+def _version_tuple(version: str) -> tuple[int, int]:
+    major, minor = version.split("+")[0].split(".")[:2]
+    return int(major), int("".join(ch for ch in minor if ch.isdigit()) or 0)
+
+
+def environment_report() -> list[str]:
+    """Describe this environment; warn (never fail) outside the tested range.
+
+    Returns the warnings so that a test, or a curious student, can inspect them.
+    """
+    py = sys.version_info[:2]
+    torch_v = _version_tuple(torch.__version__)
+    rows = [
+        ("python", sys.version.split()[0]),
+        ("torch", torch.__version__),
+        ("device", choose_device().type),
+        ("profile", current_profile().name),
+        ("colab", str(in_colab())),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+    warnings = []
+    if not TESTED_PYTHON[0] <= py <= TESTED_PYTHON[1]:
+        warnings.append(f"Python {py[0]}.{py[1]} is outside the tested range "
+                        f"{TESTED_PYTHON[0]}..{TESTED_PYTHON[1]}: things may still work.")
+    if not TESTED_TORCH[0] <= torch_v <= TESTED_TORCH[1]:
+        warnings.append(f"torch {torch.__version__} is outside the tested range "
+                        f"{TESTED_TORCH[0]}..{TESTED_TORCH[1]}: things may still work.")
+    for w in warnings:
+        print("WARNING:", w)
+    if not warnings:
+        print("All versions are in the tested range.")
+    return warnings
+
+
+def report(name: str, value, unit: str = "") -> None:
+    """Print one of a notebook's key figures, and record it for the course run.
+
+    When ``python -m course_lib.execute`` runs the notebooks it sets
+    ``$COURSE_REPORT_FILE``; the figures land in its summary table.
+    """
+    if isinstance(value, float):
+        shown = f"{value:.4g}"
+    else:
+        shown = str(value)
+    print(f"[figure] {name}: {shown}{(' ' + unit) if unit else ''}")
+    path = os.environ.get(REPORT_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"name": name, "value": shown, "unit": unit}) + "\n")
+
+
+def cache_dir() -> Path:
+    """Where the course keeps downloaded and converted data (``$COURSE_DATA_DIR``)."""
+    root = os.environ.get("COURSE_DATA_DIR")
+    path = Path(root) if root else Path.home() / ".cache" / "course_lib"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
