@@ -61,7 +61,7 @@ def run_notebook(path: Path, out_dir: Path, timeout: int) -> Result:
         try:
             client.execute()
         except CellExecutionError as err:
-            status, error = "failed", str(err).strip().splitlines()[-1][:300]
+            status, error = "failed", f"{err.ename}: {err.evalue}"[:300]
         except Exception as err:  # a dead kernel, a timeout
             status, error = "failed", f"{type(err).__name__}: {err}"[:300]
         finally:

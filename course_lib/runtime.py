@@ -72,13 +72,16 @@ def choose_device(prefer: str | None = None) -> torch.device:
     device that is not available is an error rather than a silent fallback.
     """
     if prefer is not None:
-        device = torch.device(prefer)
+        try:
+            device = torch.device(prefer)
+        except (RuntimeError, TypeError):
+            device = None
+        if device is None or device.type not in ("cpu", "cuda", "mps"):
+            raise ValueError(f"unknown device {prefer!r}: expected 'cpu', 'cuda' or 'mps'")
         if device.type == "cuda" and not torch.cuda.is_available():
             raise ValueError("device 'cuda' was requested but no CUDA GPU is available here")
         if device.type == "mps" and not _mps_available():
             raise ValueError("device 'mps' was requested but Apple's MPS is not available here")
-        if device.type not in ("cpu", "cuda", "mps"):
-            raise ValueError(f"unknown device {prefer!r}: expected 'cpu', 'cuda' or 'mps'")
         return device
     if torch.cuda.is_available():
         return torch.device("cuda")

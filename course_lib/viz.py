@@ -3,16 +3,16 @@
 Taught in notebook 00 (welcome); used by every notebook.
 
 Each function draws one matplotlib figure and returns it. In Jupyter the figure
-appears below the cell; elsewhere (tests, scripts) nothing is displayed and you can
-``fig.savefig(...)`` it.
+appears below the cell when the call is the cell's last line (or with ``display(fig)``);
+it is not registered with pyplot, so it never shows twice and never piles up in memory.
+Elsewhere (tests, scripts) nothing is displayed and you can ``fig.savefig(...)`` it.
 """
 from __future__ import annotations
 
 from typing import Sequence
 
-import matplotlib
+import io
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.figure import Figure
@@ -36,9 +36,17 @@ def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 2) -> np.ndar
     return grid[..., 0] if images.shape[1] == 1 else grid
 
 
+class CourseFigure(Figure):
+    """A matplotlib Figure that Jupyter shows as a PNG, whatever the plotting backend."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+        return buffer.getvalue()
+
+
 def _new_figure(width: float, height: float) -> Figure:
-    fig = plt.figure(figsize=(width, height))
-    return fig
+    return CourseFigure(figsize=(width, height))
 
 
 def show_images(images: torch.Tensor, nrow: int = 8, title: str | None = None,

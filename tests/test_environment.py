@@ -1,0 +1,76 @@
+"""The environment files agree: pyproject ranges, environment.yml, the pinned set, CI."""
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import yaml
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+RANGES = [Requirement(r) for r in PYPROJECT["project"]["dependencies"]
+          + PYPROJECT["project"]["optional-dependencies"]["dev"]]
+
+
+def _pinned() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "requirements" / "pinned.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, version = line.split("==")
+            pins[name.lower().replace("_", "-")] = version
+    return pins
+
+
+def test_environment_yml_lists_the_same_packages_and_ranges():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    conda_reqs = {str(Requirement(r)) for r in pip_section if not r.startswith("-e")}
+    assert conda_reqs == {str(r) for r in RANGES}
+    assert "-e ." in pip_section
+    assert "python=3.11" in env["dependencies"]
+
+
+def test_pinned_set_satisfies_every_range():
+    pins = _pinned()
+    for req in RANGES:
+        name = req.name.lower()
+        assert name in pins, f"{name} is missing from requirements/pinned.txt"
+        assert req.specifier.contains(pins[name], prereleases=True), (
+            f"pinned {name}=={pins[name]} is outside pyproject's range {req.specifier}")
+
+
+def test_ranges_accept_colabs_packages():
+    """Installing the course on Colab must not replace its torch (versions: DESIGN.md)."""
+    colab = {"torch": "2.11.0", "torchvision": "0.26.0", "ipywidgets": "7.7.1",
+             "numpy": "2.1.3", "matplotlib": "3.10.0", "scikit-learn": "1.6.1",
+             "mlxtend": "0.23.4", "tqdm": "4.67.3", "jupytext": "1.19.5", "ipykernel": "6.17.1"}
+    for req in RANGES:
+        if req.name in colab:
+            assert req.specifier.contains(colab[req.name]), f"{req} rejects Colab's {req.name}"
+    assert PYPROJECT["project"]["requires-python"] == ">=3.10"
+
+
+def test_the_installed_environment_is_the_pinned_one():
+    from importlib.metadata import version
+    pins = _pinned()
+    for name in ("torch", "torchvision", "numpy", "nbval", "ipywidgets"):
+        assert version(name) == pins[name], f"{name}: installed {version(name)}, pinned {pins[name]}"
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    commands = re.findall(r"^\s*(make \w+)\s*(?:#.*)?$", readme, flags=re.M)
+    assert "make test" in commands and "make course" in commands
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert re.search(r"^make test\b", ci, flags=re.M)
+
+
+def test_pytest_with_no_tests_fails_the_command(tmp_path):
+    """pytest's exit code 5 (no tests collected) must not pass silently through make."""
+    (tmp_path / "Makefile").write_text(f"test:\n\t{sys.executable} -m pytest -p no:cacheprovider -q empty\n")
+    (tmp_path / "empty").mkdir()
+    done = subprocess.run(["make", "-s", "test"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode != 0

@@ -1,0 +1,93 @@
+"""course_lib.runtime: profile, device, seeding, environment report, figures."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from course_lib import runtime
+
+
+def test_profile_defaults_to_full(monkeypatch):
+    monkeypatch.delenv(runtime.PROFILE_ENV, raising=False)
+    assert runtime.current_profile().name == "full"
+    monkeypatch.setenv(runtime.PROFILE_ENV, "")
+    assert runtime.current_profile().name == "full"
+
+
+def test_profile_fast_changes_sizes_only(monkeypatch):
+    monkeypatch.setenv(runtime.PROFILE_ENV, "FAST ")
+    profile = runtime.current_profile()
+    assert profile.fast and profile.choose(full=20, fast=1) == 1
+    assert runtime.Profile("full").choose(full=20, fast=1) == 20
+
+
+def test_unknown_profile_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv(runtime.PROFILE_ENV, "quick")
+    with pytest.raises(ValueError, match="expected one of"):
+        runtime.current_profile()
+    with pytest.raises(ValueError, match="unknown profile"):
+        runtime.Profile("slow")
+
+
+def test_device_is_cpu_here_and_bad_requests_fail():
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    if expected == "cpu" and runtime._mps_available():
+        expected = "mps"
+    assert runtime.choose_device().type == expected
+    assert runtime.choose_device("cpu").type == "cpu"
+    with pytest.raises(ValueError, match="unknown device"):
+        runtime.choose_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA GPU"):
+            runtime.choose_device("cuda")
+
+
+def test_seed_everything_repeats_every_generator():
+    import random
+
+    def draw():
+        return random.random(), np.random.rand(), torch.rand(3).tolist()
+
+    runtime.seed_everything(123)
+    first = draw()
+    runtime.seed_everything(123)
+    assert draw() == first
+    runtime.seed_everything(124)
+    assert draw() != first
+    with pytest.raises(ValueError):
+        runtime.seed_everything(-1)
+
+
+def test_setup_returns_what_it_chose(monkeypatch, capsys):
+    monkeypatch.setenv(runtime.PROFILE_ENV, "fast")
+    env = runtime.setup(seed=7)
+    assert env.profile.fast and env.seed == 7 and env.threads >= 1
+    assert torch.get_num_threads() == env.threads
+    assert "profile=fast" in capsys.readouterr().out
+
+
+def test_environment_report_warns_outside_tested_range(monkeypatch, capsys):
+    assert runtime.environment_report() == []  # this machine is in the tested range
+    monkeypatch.setattr(torch, "__version__", "1.13.1+cu117")
+    warnings = runtime.environment_report()
+    assert len(warnings) == 1 and "torch 1.13.1" in warnings[0]
+    assert "WARNING" in capsys.readouterr().out
+
+
+def test_colab_detection(monkeypatch):
+    monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
+    assert not runtime.in_colab()
+    monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab_20260101")
+    assert runtime.in_colab()
+
+
+def test_report_prints_and_records(tmp_path, monkeypatch, capsys):
+    record = tmp_path / "figures.jsonl"
+    monkeypatch.setenv(runtime.REPORT_ENV, str(record))
+    runtime.report("test accuracy", 0.981234, unit="")
+    runtime.report("epoch time", 1.5, unit="s")
+    assert "[figure] test accuracy: 0.9812" in capsys.readouterr().out
+    rows = [json.loads(line) for line in record.read_text().splitlines()]
+    assert rows == [{"name": "test accuracy", "value": "0.9812", "unit": ""},
+                    {"name": "epoch time", "value": "1.5", "unit": "s"}]
