@@ -3,13 +3,14 @@
 #   make course PROFILE=fast the same, CI-sized
 #   make test                the whole test suite (unit tests + every notebook, fast profile)
 #   make lab                 open the notebooks in JupyterLab
+#   make bench               print the speed figures the issues set targets for
 PYTHON  ?= python3.11
 VENV    ?= .venv
 PROFILE ?= full
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 
-.PHONY: env course test lab clean
+.PHONY: env course test lab bench clean
 
 $(STAMP): pyproject.toml requirements/pinned.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +30,9 @@ test: $(STAMP)
 lab: $(STAMP)
 	@$(PY) -c "import jupyterlab" 2>/dev/null || $(PY) -m pip install --quiet "jupyterlab>=4"
 	$(PY) -m jupyter lab notebooks
+
+bench: $(STAMP)
+	$(PY) benchmarks/foundation.py
 
 clean:
 	rm -rf build .pytest_cache
