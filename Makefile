@@ -12,11 +12,13 @@ STAMP   := $(VENV)/.installed
 
 .PHONY: env course test lab bench clean
 
-$(STAMP): pyproject.toml requirements/pinned.txt
+$(STAMP): pyproject.toml requirements/pinned.txt requirements/ipywidgets7.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=23.2"
 	$(PY) -m pip install --quiet -r requirements/pinned.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m pip install --quiet --no-deps --upgrade --target $(VENV)/compat/ipywidgets7 \
+		-r requirements/ipywidgets7.txt
 	@touch $(STAMP)
 
 env: $(STAMP)
