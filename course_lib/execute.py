@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course_lib.files import atomic_write_text
 from course_lib.runtime import PROFILE_ENV, PROFILES, REPORT_ENV
 
 
@@ -33,14 +34,6 @@ class Result:
     seconds: float
     figures: list[dict] = field(default_factory=list)
     error: str = ""
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
 
 
 def run_notebook(path: Path, out_dir: Path, timeout: int) -> Result:
@@ -68,7 +61,7 @@ def run_notebook(path: Path, out_dir: Path, timeout: int) -> Result:
             os.environ.pop(REPORT_ENV, None)
         seconds = time.perf_counter() - started
         figures = [json.loads(line) for line in report_file.read_text().splitlines() if line.strip()]
-    _atomic_write(out_dir / "notebooks" / path.name, nbformat.writes(nb))
+    atomic_write_text(out_dir / "notebooks" / path.name, nbformat.writes(nb))
     return Result(path.name, status, seconds, figures, error)
 
 
@@ -131,8 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {result.status} in {result.seconds:.1f} s"
               + "".join(f"\n  {f['name']}: {f['value']} {f['unit']}".rstrip() for f in result.figures)
               + (f"\n  error: {result.error}" if result.error else ""), flush=True)
-    _atomic_write(out_dir / "summary.md", summary_markdown(results, profile))
-    _atomic_write(out_dir / "summary.csv", summary_csv(results))
+    atomic_write_text(out_dir / "summary.md", summary_markdown(results, profile))
+    atomic_write_text(out_dir / "summary.csv", summary_csv(results))
     print(f"\nwrote {out_dir / 'summary.md'} and {out_dir / 'summary.csv'}")
     print(summary_markdown(results, profile))
     return 0 if all(r.status == "ok" for r in results) else 1

@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 import os
 import random
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,8 @@ from typing import Callable, Mapping
 import numpy as np
 import torch
 from tqdm.auto import tqdm
+
+from course_lib.files import atomic_writer
 
 CHECKPOINT_FORMAT = 1
 
@@ -73,21 +74,10 @@ class History:
 def save_checkpoint(path: str | os.PathLike, state: Mapping) -> None:
     """``torch.save`` that never leaves a half-written file where ``path`` was.
 
-    Writes a temporary file in the same folder, flushes it to disk, then renames it
-    over ``path`` (an atomic step on every common filesystem).
+    See :mod:`course_lib.files`: a temporary file, flushed, then renamed over ``path``.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(dict(state), fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path) as fh:
+        torch.save(dict(state), fh)
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict:
