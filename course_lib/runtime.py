@@ -193,6 +193,8 @@ def report(name: str, value, unit: str = "") -> None:
     When ``python -m course_lib.execute`` runs the notebooks it sets
     ``$COURSE_REPORT_FILE``; the figures land in its summary table.
     """
+    if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
+        value = value.item()  # a 0-d tensor or NumPy scalar
     if isinstance(value, float):
         shown = f"{value:.4g}"
     else:

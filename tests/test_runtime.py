@@ -86,7 +86,7 @@ def test_report_prints_and_records(tmp_path, monkeypatch, capsys):
     record = tmp_path / "figures.jsonl"
     monkeypatch.setenv(runtime.REPORT_ENV, str(record))
     runtime.report("test accuracy", 0.981234, unit="")
-    runtime.report("epoch time", 1.5, unit="s")
+    runtime.report("epoch time", torch.tensor(1.5), unit="s")
     assert "[figure] test accuracy: 0.9812" in capsys.readouterr().out
     rows = [json.loads(line) for line in record.read_text().splitlines()]
     assert rows == [{"name": "test accuracy", "value": "0.9812", "unit": ""},
