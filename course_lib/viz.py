@@ -1,6 +1,8 @@
-"""Pictures: image grids, training curves, 2-D latent maps.
+"""Pictures: image grids, training curves, 2-D latent maps, and the figures of lectures 1-2.
 
-Taught in notebook 00 (welcome); used by every notebook.
+Taught in notebook 00 (welcome); used by every notebook. The confusion matrix, the
+log-likelihood strips, the probability bars and the framed tiles of tiny images are
+taught in notebooks 01 and 02.
 
 Each function draws one matplotlib figure and returns it. In Jupyter the figure
 appears below the cell when the call is the cell's last line (or with ``display(fig)``);
@@ -9,7 +11,7 @@ Elsewhere (tests, scripts) nothing is displayed and you can ``fig.savefig(...)``
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import io
 
@@ -18,7 +20,8 @@ import torch
 from matplotlib.figure import Figure
 from torchvision.utils import make_grid
 
-__all__ = ["image_grid", "show_images", "plot_history", "latent_scatter"]
+__all__ = ["image_grid", "show_images", "plot_history", "latent_scatter", "confusion_matrix_figure",
+           "log_likelihood_strips", "draw_probability_bars", "image_tiles"]
 
 
 def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 2) -> np.ndarray:
@@ -123,5 +126,106 @@ def latent_scatter(z, labels=None, title: str | None = None, max_points: int = 5
     ax.set_ylabel("z[1]")
     if title:
         ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+def confusion_matrix_figure(counts, title: str | None = None, class_names: Sequence | None = None):
+    """counts[i, j] = images of class i predicted as j, drawn as a heat map with the numbers."""
+    counts = torch.as_tensor(counts).cpu().numpy()
+    if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
+        raise ValueError(f"counts must be a square matrix, got shape {counts.shape}")
+    n = counts.shape[0]
+    names = [str(c) for c in (class_names if class_names is not None else range(n))]
+    fig = CourseFigure(figsize=(5.2, 4.6))
+    ax = fig.add_subplot(1, 1, 1)
+    image = ax.imshow(counts, cmap="Blues")
+    for i in range(n):
+        for j in range(n):
+            if counts[i, j]:
+                ax.text(j, i, int(counts[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if counts[i, j] > counts.max() / 2 else "black")
+    ax.set_xticks(range(n), names)
+    ax.set_yticks(range(n), names)
+    ax.set_xlabel("predicted label")
+    ax.set_ylabel("true label")
+    fig.colorbar(image, ax=ax, fraction=0.046)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def log_likelihood_strips(groups: Mapping[str, torch.Tensor], threshold: float | None = None,
+                          title: str | None = None, xlabel: str = "log p(x)  [nats]"):
+    """One row of dots per kind of input at its log p(x); a dashed line at the threshold."""
+    if not groups:
+        raise ValueError("give at least one group of log-likelihoods")
+    fig = CourseFigure(figsize=(8, 0.45 * len(groups) + 1.4))
+    ax = fig.add_subplot(1, 1, 1)
+    rng = np.random.default_rng(0)
+    names = list(groups)
+    for row, name in enumerate(names):
+        values = torch.as_tensor(groups[name], dtype=torch.float64).flatten().numpy()
+        jitter = rng.uniform(-0.18, 0.18, size=len(values))
+        ax.scatter(values, row + jitter, s=8, alpha=0.5)
+    if threshold is not None:
+        ax.axvline(threshold, color="tab:red", ls="--", lw=1.2)
+        ax.text(threshold, len(names) - 0.4, " reject  |  accept ", color="tab:red",
+                ha="center", va="bottom", fontsize=8,
+                bbox=dict(fc="white", ec="none", alpha=0.8))
+    ax.set_yticks(range(len(names)), names)
+    ax.set_ylim(-0.6, len(names) - 0.1)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="x", alpha=0.3)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def draw_probability_bars(ax, probabilities, title: str = "p(y | x)", color: str = "tab:blue"):
+    """Bars of a distribution over the 10 digits on ``ax`` (the tallest one darker)."""
+    probabilities = torch.as_tensor(probabilities, dtype=torch.float64).flatten().numpy()
+    colors = [color] * len(probabilities)
+    best = int(probabilities.argmax())
+    bars = ax.bar(range(len(probabilities)), probabilities, color=colors, alpha=0.55)
+    bars[best].set_alpha(1.0)
+    ax.set_ylim(0, 1.05)
+    ax.set_xticks(range(len(probabilities)))
+    ax.set_title(f"{title}\nmax {probabilities[best]:.2f} at {best}", fontsize=9)
+    return ax
+
+
+def image_tiles(images, ncols: int = 16, labels: Sequence | None = None, title: str | None = None,
+                tile: float = 0.7):
+    """Small images (e.g. 3x3 binary ones), each in its own framed box, with optional labels.
+
+    ``viz.show_images`` pads tiles with white, which merges with the white pixels of
+    images this small; here every image gets a grey frame instead (notebook 02).
+    """
+    images = torch.as_tensor(images).detach().float().cpu()
+    if images.dim() == 4 and images.shape[1] == 1:
+        images = images[:, 0]
+    if images.dim() != 3 or len(images) == 0:
+        raise ValueError(f"expected (N, H, W) or (N, 1, H, W) images, got {tuple(images.shape)}")
+    if labels is not None and len(labels) != len(images):
+        raise ValueError(f"got {len(labels)} labels for {len(images)} images")
+    n = len(images)
+    cols = min(ncols, n)
+    rows = -(-n // cols)
+    height = tile * rows + (0.25 * rows if labels is not None else 0) + (0.35 if title else 0)
+    fig = CourseFigure(figsize=(max(2.0, tile * cols), max(1.0, height)))
+    for i, image in enumerate(images):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        ax.imshow(image.numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_edgecolor("0.6")
+        if labels is not None:
+            ax.set_title(str(labels[i]), fontsize=8, pad=2)
+    if title:
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig

