@@ -4,13 +4,17 @@
 #   make test                the whole test suite (unit tests + every notebook, fast profile)
 #   make lab                 open the notebooks in JupyterLab
 #   make bench               print the speed figures the issues set targets for
+#   make assignments         build the student notebooks in assignments/ from solutions/
+#   make grade ASSIGNMENT=A0_probability_toolkit SUBMISSIONS=submissions [JOBS=2]
+#                            grade a folder of submitted notebooks -> grades/<assignment>/
 PYTHON  ?= python3.11
 VENV    ?= .venv
 PROFILE ?= full
+JOBS    ?= 2
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 
-.PHONY: env course test lab bench clean
+.PHONY: env course test lab bench assignments grade clean
 
 $(STAMP): pyproject.toml requirements/pinned.txt requirements/ipywidgets7.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +36,14 @@ test: $(STAMP)
 lab: $(STAMP)
 	@$(PY) -c "import jupyterlab" 2>/dev/null || $(PY) -m pip install --quiet "jupyterlab>=4"
 	$(PY) -m jupyter lab notebooks
+
+assignments: $(STAMP)
+	$(PY) -m course_lib.authoring build
+
+grade: $(STAMP)
+	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" || \
+		{ echo "usage: make grade ASSIGNMENT=A0_probability_toolkit SUBMISSIONS=folder [JOBS=2]"; exit 2; }
+	$(PY) -m course_lib.grade $(ASSIGNMENT) $(SUBMISSIONS) --out grades/$(ASSIGNMENT) -j $(JOBS)
 
 bench: $(STAMP)
 	$(PY) benchmarks/foundation.py

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course_lib.files import atomic_write_text
+from course_lib.files import atomic_write_text, find_notebooks
 from course_lib.runtime import PROFILE_ENV, PROFILES, REPORT_ENV
 
 
@@ -90,20 +90,6 @@ def summary_csv(results: list[Result]) -> str:
     return buf.getvalue()
 
 
-def find_notebooks(paths: list[str]) -> list[Path]:
-    found: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            found += sorted(q for q in p.glob("*.ipynb") if not q.name.startswith("."))
-        elif p.suffix == ".ipynb" and p.exists():
-            found.append(p)
-        else:
-            raise SystemExit(f"error: {p} is neither a folder nor an existing .ipynb file")
-    if not found:
-        raise SystemExit(f"error: no notebooks found in {paths}")
-    return found
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_lib.execute", description=__doc__.split("\n")[0])
     parser.add_argument("paths", nargs="*", default=["notebooks"], help="notebooks or folders (default: notebooks)")
@@ -116,8 +102,12 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[PROFILE_ENV] = args.profile
     profile = os.environ.get(PROFILE_ENV) or "full"
     out_dir = Path(args.out)
+    try:
+        notebooks = find_notebooks(args.paths)
+    except ValueError as err:
+        raise SystemExit(f"error: {err}") from None
     results = []
-    for path in find_notebooks(args.paths):
+    for path in notebooks:
         print(f"running {path} ({profile}) ...", flush=True)
         result = run_notebook(path, out_dir, args.timeout)
         results.append(result)

@@ -1,4 +1,4 @@
-"""Writing files so that nothing a user made is ever half-written.
+"""Files: writing them so that nothing a user made is ever half-written; finding notebooks.
 
 Every file the course writes for a person to keep (checkpoints, cached data, grade
 tables, feedback, executed notebooks) goes through :func:`atomic_writer`: the bytes
@@ -43,3 +43,18 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     with atomic_writer(path, "wb") as fh:
         fh.write(data)
+
+
+def find_notebooks(paths: list[str | os.PathLike]) -> list[Path]:
+    """The ``.ipynb`` files named by ``paths``: notebooks themselves, or folders of them (sorted)."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found += sorted(q for q in p.glob("*.ipynb") if not q.name.startswith("."))
+        elif p.suffix == ".ipynb" and p.exists():
+            found.append(p)
+        else:
+            raise ValueError(f"{p} is neither a folder nor an existing .ipynb file")
+    if not found:
+        raise ValueError(f"no notebooks found in {[str(p) for p in paths]}")
+    return found

@@ -37,3 +37,16 @@ def test_only_whole_file_modes(tmp_path):
     with pytest.raises(ValueError, match="mode must be"):
         with atomic_writer(tmp_path / "x", "a"):
             pass
+
+
+def test_find_notebooks(tmp_path):
+    from course_lib.files import find_notebooks
+    for name in ("b.ipynb", "a.ipynb", ".hidden.ipynb", "notes.py"):
+        (tmp_path / name).write_text("{}")
+    assert [p.name for p in find_notebooks([tmp_path])] == ["a.ipynb", "b.ipynb"]
+    assert find_notebooks([tmp_path / "b.ipynb"]) == [tmp_path / "b.ipynb"]
+    with pytest.raises(ValueError, match="neither a folder nor"):
+        find_notebooks([tmp_path / "notes.py"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no notebooks found"):
+        find_notebooks([tmp_path / "empty"])

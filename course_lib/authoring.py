@@ -1,0 +1,291 @@
+"""Build the student assignments from the solution notebooks: one source of truth.
+
+    python -m course_lib.authoring build            # solutions/*.ipynb -> assignments/
+    python -m course_lib.authoring check            # exit 1 if assignments/ is out of date
+    python -m course_lib.authoring build solutions/A0_probability_toolkit.ipynb
+
+An instructor edits only ``solutions/<name>.ipynb`` (or its jupytext ``.py`` twin, then
+``jupytext --sync``). The markup is nbgrader's, so nbgrader users can take our solutions
+as their source notebooks unchanged:
+
+* a solution cell carries ``metadata.nbgrader = {"solution": true, "grade": false,
+  "locked": false, "grade_id": ..., "schema_version": 3}``; inside it, the lines between
+  ``### BEGIN SOLUTION`` and ``### END SOLUTION`` are the answer. The student gets
+  ``raise NotImplementedError("<function>: <hint>")`` instead; the hint is the region's
+  ``# HINT: ...`` line, else the enclosing function's docstring;
+* a check cell carries ``{"grade": true, "solution": false, "locked": true, "grade_id": ...,
+  "points": N, "schema_version": 3}``; lines between ``### BEGIN HIDDEN TESTS`` and
+  ``### END HIDDEN TESTS`` are removed from the student's copy (the grader runs them).
+
+Why not nbgrader itself? It is a fine tool, but as a *required* dependency it pulls in a
+Jupyter server stack, a database and its own course directory layout; building a student
+copy is a ~150-line text transformation that we can test byte for byte. Instructors who
+prefer nbgrader can use it on ``solutions/`` directly (see docs/instructors.md).
+
+The output is deterministic (cell ids are kept, outputs stripped), so
+``tests/test_authoring.py`` can check that a rebuild gives exactly the committed files.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from course_lib.files import atomic_write_text, find_notebooks
+
+BEGIN_SOLUTION = "### BEGIN SOLUTION"
+END_SOLUTION = "### END SOLUTION"
+BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
+END_HIDDEN = "### END HIDDEN TESTS"
+HINT_PREFIX = "# HINT:"
+STUB_COMMENT = "# YOUR CODE HERE"
+MARKDOWN_STUB = "YOUR ANSWER HERE"
+_VOLATILE_CELL_METADATA = ("execution", "collapsed", "scrolled", "ExecuteTime", "trusted")
+
+
+@dataclass
+class Check:
+    grade_id: str
+    points: float
+    has_hidden: bool
+
+
+@dataclass
+class AssignmentInfo:
+    """What an assignment is made of, read from its solution notebook."""
+
+    name: str
+    solution_ids: list[str] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def total_points(self) -> float:
+        return sum(c.points for c in self.checks)
+
+
+def nbgrader_meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+def is_solution_cell(cell) -> bool:
+    return bool(nbgrader_meta(cell).get("solution"))
+
+
+def is_check_cell(cell) -> bool:
+    return bool(nbgrader_meta(cell).get("grade")) and cell.get("cell_type") == "code"
+
+
+def _regions(lines: list[str], begin: str, end: str, where: str) -> list[tuple[int, int]]:
+    """(start, stop) line indices of each begin/end region; stop is the END line."""
+    regions, start = [], None
+    for i, line in enumerate(lines):
+        text = line.strip()
+        if text == begin:
+            if start is not None:
+                raise ValueError(f"{where}: '{begin}' on line {i + 1} before the previous region ended")
+            start = i
+        elif text == end:
+            if start is None:
+                raise ValueError(f"{where}: '{end}' on line {i + 1} without a '{begin}' before it")
+            regions.append((start, i))
+            start = None
+    if start is not None:
+        raise ValueError(f"{where}: '{begin}' on line {start + 1} is never closed by '{end}'")
+    return regions
+
+
+def _enclosing_function(source: str, line_index: int) -> tuple[str | None, str | None]:
+    """Name and docstring (first line) of the innermost function around ``line_index``."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None, None
+    best = None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if node.lineno - 1 <= line_index <= (node.end_lineno or node.lineno) - 1:
+                if best is None or node.lineno > best.lineno:
+                    best = node
+    if best is None:
+        return None, None
+    doc = ast.get_docstring(best)
+    return best.name, (doc.strip().splitlines()[0] if doc else None)
+
+
+def stub_code(source: str, where: str) -> str:
+    """A solution cell's source with each solution region replaced by a hinted stub."""
+    lines = source.split("\n")
+    regions = _regions(lines, BEGIN_SOLUTION, END_SOLUTION, where)
+    if not regions:
+        raise ValueError(f"{where}: a solution cell needs a '{BEGIN_SOLUTION}' ... '{END_SOLUTION}' region")
+    out, last = [], 0
+    for start, stop in regions:
+        indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
+        hints = [ln.strip()[len(HINT_PREFIX):].strip() for ln in lines[start + 1: stop]
+                 if ln.strip().startswith(HINT_PREFIX)]
+        function, doc = _enclosing_function(source, start)
+        hint = hints[0] if hints else doc
+        if not hint:
+            raise ValueError(f"{where}: the solution region on line {start + 1} has no '{HINT_PREFIX} ...' "
+                             "line and no enclosing function docstring to take a hint from")
+        message = f"{function}: {hint}" if function else hint
+        out += lines[last:start]
+        out += [indent + STUB_COMMENT, indent + f"raise NotImplementedError({message!r})"]
+        last = stop + 1
+    out += lines[last:]
+    return "\n".join(out)
+
+
+def stub_markdown(source: str, where: str) -> str:
+    lines = source.split("\n")
+    regions = _regions(lines, BEGIN_SOLUTION, END_SOLUTION, where)
+    if not regions:
+        return MARKDOWN_STUB  # nbgrader's convention: the whole cell is the answer
+    out, last = [], 0
+    for start, stop in regions:
+        out += lines[last:start] + [MARKDOWN_STUB]
+        last = stop + 1
+    return "\n".join(out + lines[last:])
+
+
+def strip_hidden(source: str, where: str) -> str:
+    """A check cell's source without its hidden-test regions (and trailing blank lines)."""
+    lines = source.split("\n")
+    keep = [True] * len(lines)
+    for start, stop in _regions(lines, BEGIN_HIDDEN, END_HIDDEN, where):
+        keep[start: stop + 1] = [False] * (stop + 1 - start)
+    return "\n".join(ln for ln, k in zip(lines, keep) if k).rstrip()
+
+
+def read_solution(path: Path):
+    """Read a solution notebook and check it is a valid source; return (nb, info)."""
+    import jupytext
+
+    from course_lib.notebook_setup import SETUP_CELL
+
+    path = Path(path)
+    if path.suffix != ".ipynb" or not path.exists():
+        raise ValueError(f"{path}: expected an existing solution notebook (.ipynb)")
+    nb = jupytext.read(path)
+    twin = path.with_suffix(".py")
+    if twin.exists():
+        py = jupytext.read(twin)
+        if [(c.cell_type, c.source) for c in py.cells] != [(c.cell_type, c.source) for c in nb.cells]:
+            raise ValueError(f"{twin} and {path.name} differ: run `jupytext --sync {path}` first")
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if not code or code[0].source != SETUP_CELL:
+        raise ValueError(f"{path}: the first code cell must be course_lib.notebook_setup.SETUP_CELL")
+    info = AssignmentInfo(name=path.stem)
+    seen = set()
+    for index, cell in enumerate(nb.cells):
+        meta = nbgrader_meta(cell)
+        if not meta:
+            continue
+        grade_id = meta.get("grade_id")
+        where = f"{path.name}, cell {index} ({grade_id})"
+        if not grade_id or grade_id in seen:
+            raise ValueError(f"{where}: every nbgrader cell needs a unique grade_id")
+        seen.add(grade_id)
+        if meta.get("schema_version") != 3:
+            raise ValueError(f"{where}: nbgrader schema_version must be 3")
+        if is_check_cell(cell):
+            points = meta.get("points")
+            if not isinstance(points, (int, float)) or points <= 0:
+                raise ValueError(f"{where}: a check cell needs positive points, got {points!r}")
+            if not meta.get("locked"):
+                raise ValueError(f"{where}: a check cell must be locked")
+            hidden = bool(_regions(cell.source.split("\n"), BEGIN_HIDDEN, END_HIDDEN, where))
+            if not strip_hidden(cell.source, where).strip():
+                raise ValueError(f"{where}: a check cell needs a visible part, so the student "
+                                 "can run it and so that it fails on the stub")
+            info.checks.append(Check(grade_id, points, hidden))
+        elif is_solution_cell(cell):
+            info.solution_ids.append(grade_id)
+    if not info.checks or not info.solution_ids:
+        raise ValueError(f"{path}: no check cells or no solution cells (nbgrader metadata) found")
+    return nb, info
+
+
+def student_version(nb, name: str):
+    """The student's notebook: stubs for solutions, no hidden tests, no outputs."""
+    import copy
+
+    nb = copy.deepcopy(nb)
+    for index, cell in enumerate(nb.cells):
+        where = f"{name}, cell {index} ({nbgrader_meta(cell).get('grade_id', '-')})"
+        for key in _VOLATILE_CELL_METADATA:
+            cell.metadata.pop(key, None)
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+            if is_solution_cell(cell):
+                cell.source = stub_code(cell.source, where)
+            elif is_check_cell(cell):
+                cell.source = strip_hidden(cell.source, where)
+        elif cell.cell_type == "markdown":
+            if is_solution_cell(cell):
+                cell.source = stub_markdown(cell.source, where)
+            cell.source = cell.source.replace(f"solutions/{name}.ipynb", f"assignments/{name}.ipynb")
+    return nb
+
+
+def build(solution: Path, out_dir: Path) -> AssignmentInfo:
+    """Write ``out_dir/<name>.ipynb`` and its percent-format ``.py`` twin."""
+    import jupytext
+
+    nb, info = read_solution(solution)
+    student = student_version(nb, info.name)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for suffix, fmt in ((".ipynb", "ipynb"), (".py", "py:percent")):
+        text = jupytext.writes(student, fmt=fmt)
+        atomic_write_text(out_dir / (info.name + suffix), text if text.endswith("\n") else text + "\n")
+    return info
+
+
+def points_report(info: AssignmentInfo) -> str:
+    lines = [f"{info.name}: {len(info.checks)} checks, {info.total_points:g} points"]
+    for c in info.checks:
+        lines.append(f"  {c.grade_id:<28} {c.points:>4g}{'  (+hidden tests)' if c.has_hidden else ''}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course_lib.authoring",
+                                     description="Build student assignments from solution notebooks.")
+    parser.add_argument("command", choices=["build", "check"],
+                        help="build: write assignments; check: fail if the committed ones are out of date")
+    parser.add_argument("solutions", nargs="*", default=["solutions"],
+                        help="solution notebooks or folders (default: solutions)")
+    parser.add_argument("--out", default="assignments", help="output folder (default: assignments)")
+    args = parser.parse_args(argv)
+    try:
+        sources = find_notebooks(args.solutions)
+        out = Path(args.out)
+        if args.command == "build":
+            for src in sources:
+                print(points_report(build(src, out)))
+                print(f"  wrote {out / (src.stem + '.ipynb')} and {out / (src.stem + '.py')}")
+            return 0
+        stale = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for src in sources:
+                info = build(src, Path(tmp))
+                print(points_report(info))
+                for suffix in (".ipynb", ".py"):
+                    fresh, committed = Path(tmp) / (src.stem + suffix), out / (src.stem + suffix)
+                    if not committed.exists() or committed.read_bytes() != fresh.read_bytes():
+                        stale.append(str(committed))
+        if stale:
+            print("out of date (run `python -m course_lib.authoring build`):", *stale, sep="\n  ")
+            return 1
+        print("assignments are up to date")
+        return 0
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,253 @@
+"""course_lib.grade: a folder of submissions -> points and feedback, whatever the submissions do.
+
+The submissions are tests/fixtures/a0_submissions/ (written by make_a0_submissions.py).
+They are graded once, in one batch with -j 2 and short time limits; the tests then read
+the results. About a minute on two cores.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from course_lib import grade
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "a0_submissions"
+LIMITS = grade.Limits(cell_seconds=8, submission_seconds=30, memory_mb=6144, output_bytes=20_000)
+FULL = 16
+pytestmark = pytest.mark.timeout(600)
+
+REJECTED_WHOLE = ["not_json", "json_not_notebook", "other_assignment"]
+
+
+@pytest.fixture(scope="module")
+def source():
+    return grade.load_source("A0_probability_toolkit")
+
+
+@pytest.fixture(scope="module")
+def batch(source, tmp_path_factory):
+    out = tmp_path_factory.mktemp("grades")
+    subs = sorted(FIXTURES.glob("*.ipynb"))
+    started = time.monotonic()
+    results = grade.grade_folder(source, subs, out, LIMITS, jobs=2, log=lambda m: None)
+    seconds = time.monotonic() - started
+    print(f"graded {len(subs)} submissions in {seconds:.1f} s")
+    return out, {r.student: r for r in results}, seconds
+
+
+def points(result):
+    return {c.grade_id: c.points for c in result.checks}
+
+
+def feedback(out, student):
+    return (out / "feedback" / f"{student}.md").read_text()
+
+
+def test_points_table_has_a_row_per_student_and_a_column_per_check(batch, source):
+    out, results, _ = batch
+    rows = list(csv.DictReader((out / "points.csv").open()))
+    assert [r["student"] for r in rows] == sorted(results)
+    assert list(rows[0]) == ["student"] + [c.grade_id for c in source.info.checks] + ["total", "status"]
+    by = {r["student"]: r for r in rows}
+    assert by["perfect"]["total"] == str(FULL) and by["empty"]["total"] == "0"
+    assert {p.stem for p in (out / "feedback").glob("*.md")} == set(results)
+    assert not list(out.rglob("*.tmp")), "a temporary file was left behind"
+
+
+def test_perfect_empty_partial_wrong(batch):
+    out, results, _ = batch
+    assert results["perfect"].total == FULL and results["perfect"].status == "graded"
+    assert results["empty"].total == 0
+    assert "not implemented yet" in feedback(out, "empty")
+    assert results["partial"].total == 7  # Bayes (3) and log-sum-exp (4) done
+    assert results["wrong"].total == 0
+    text = feedback(out, "wrong")
+    for hint in ("divide it by the evidence", "the naive formula", "arguments are swapped", "`>=`"):
+        assert hint in text, hint
+
+
+def test_edited_or_deleted_check_cells_change_nothing(batch):
+    _, results, _ = batch
+    assert results["edited_checks"].total == results["wrong"].total == 0
+    assert results["deleted_checks"].total == FULL
+
+
+def test_lost_metadata_is_found_by_function_and_missing_cells_score_zero(batch):
+    out, results, _ = batch
+    assert results["lost_metadata"].total == FULL
+    assert "found by the function it defines" in feedback(out, "lost_metadata")
+    r = points(results["missing_cells"])
+    assert r["a0_kl_check"] == r["a0_kl_more"] == r["a0_sample_check"] == r["a0_sample_more"] == 0
+    assert results["missing_cells"].total == 7
+    assert "`a0_kl` was not found" in feedback(out, "missing_cells")
+
+
+@pytest.mark.parametrize("student, reason", [
+    ("not_json", "not valid JSON"),
+    ("json_not_notebook", "not a Jupyter notebook"),
+    ("other_assignment", "another assignment"),
+])
+def test_files_that_are_not_this_assignment_are_rejected(batch, student, reason):
+    out, results, _ = batch
+    assert results[student].status == "rejected" and results[student].total == 0
+    assert reason in feedback(out, student)
+
+
+def test_an_infinite_loop_costs_only_its_time_limit(batch):
+    out, results, _ = batch
+    r = results["infinite_loop"]
+    assert points(r)["a0_posterior_check"] == 0 and r.total == FULL - 3
+    assert "longer than the time limit" in feedback(out, "infinite_loop")
+    # kernel start (a few s) + at most the per-submission budget
+    assert r.seconds < LIMITS.submission_seconds + 15, r.seconds
+
+
+def test_system_exit_huge_output_and_huge_memory_only_cost_their_exercise(batch):
+    out, results, _ = batch
+    assert results["system_exit"].total == FULL - 4  # log-sum-exp lost, the kernel lived on
+    assert "solution cell `a0_logsumexp` raised SystemExit: bye" in feedback(out, "system_exit")
+    assert results["huge_output"].total == FULL
+    assert "bytes of output were dropped" in feedback(out, "huge_output")
+    assert results["huge_memory"].total == FULL - 4
+    assert "memory" in feedback(out, "huge_memory").lower()
+
+
+@pytest.mark.parametrize("student, exercise, reason", [
+    ("os_exit", "a0_posterior", "`import os` is not allowed"),
+    ("sys_exit", "a0_posterior", "`import sys` is not allowed"),
+    ("segfault", "a0_kl", "`import os` is not allowed"),
+    ("patch_checks", "a0_kl", "`import course_lib` is not allowed"),
+    ("shadow_assert", "a0_kl", "`AssertionError` is a Python builtin"),
+    ("patch_torch", "a0_logsumexp", "only allowed on `self` inside a method"),
+    ("read_history", "a0_sample", "`In` is not allowed"),
+])
+def test_hostile_solution_cells_are_rejected_with_a_reason(batch, source, student, exercise, reason):
+    out, results, _ = batch
+    r = points(results[student])
+    lost = {c.grade_id for c in source.info.checks if c.grade_id.startswith(exercise + "_")}
+    assert all(r[g] == 0 for g in lost)
+    assert results[student].total == FULL - sum(c.points for c in source.info.checks if c.grade_id in lost)
+    text = feedback(out, student)
+    assert f"solution cell `{exercise}` was rejected" in text and reason in text
+
+
+def test_a_tensor_lookalike_does_not_fool_the_checks(batch):
+    out, results, _ = batch
+    assert points(results["tensor_lookalike"])["a0_kl_check"] == 0
+    assert "should return a plain torch.Tensor" in feedback(out, "tensor_lookalike")
+
+
+def test_patching_torch_during_a_check_is_caught_by_the_guard(batch):
+    out, results, _ = batch
+    r = points(results["sneaky_patch"])
+    assert r["a0_kl_check"] == 0 and results["sneaky_patch"].total == FULL - 5
+    assert "torch.Tensor.all (added)" in feedback(out, "sneaky_patch")
+
+
+def test_without_the_screen_the_sandbox_still_contains_exits_and_crashes(source, tmp_path):
+    """Defence in depth: if the static screen missed them, the kernel sandbox still copes."""
+    subs = [FIXTURES / f"{name}.ipynb" for name in ("os_exit", "segfault", "patch_checks")]
+    limits = grade.Limits(cell_seconds=8, submission_seconds=30, screen=False)
+    results = {r.student: r for r in grade.grade_folder(source, subs, tmp_path, limits, jobs=2,
+                                                        log=lambda m: None)}
+    for name in ("os_exit", "segfault"):
+        assert results[name].status == "graded"
+        assert "kernel died" in feedback(tmp_path, name)
+    assert results["os_exit"].total == 0  # it dies in the first exercise's demo cell
+    # Patching the check module is undone by the guard's restore before each check cell.
+    assert points(results["patch_checks"])["a0_kl_check"] == 0
+    assert points(results["patch_checks"])["a0_posterior_check"] == 2
+
+
+def test_an_interrupted_grader_loses_nothing_and_a_rerun_resumes(source, tmp_path):
+    subs_dir, out = tmp_path / "subs", tmp_path / "out"
+    subs_dir.mkdir()
+    for name in ("perfect", "empty", "partial"):
+        shutil.copy(FIXTURES / f"{name}.ipynb", subs_dir)
+    command = [sys.executable, "-m", "course_lib.grade", "A0_probability_toolkit", str(subs_dir),
+               "--out", str(out), "-j", "1", "--cell-timeout", "8", "--timeout", "30"]
+    grader = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list((out / "results").glob("*.json")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    grader.send_signal(signal.SIGINT)  # the instructor presses Ctrl-C
+    assert grader.wait(timeout=120) != 0
+    finished = {p.stem for p in (out / "results").glob("*.json")}
+    assert 1 <= len(finished) < 3 and not list(out.rglob("*.tmp"))
+    assert not (out / "points.csv").exists()
+    logs = []
+    results = grade.grade_folder(source, grade.find_submissions(subs_dir), out, LIMITS, jobs=2, log=logs.append)
+    assert logs[0] == f"skipping {len(finished)} submission(s) graded before (use --force to re-grade)"
+    assert len(logs) == 1 + 3 - len(finished)
+    assert {r.student: r.total for r in results} == {"perfect": FULL, "empty": 0, "partial": 7}
+
+
+def test_a_rerun_regrades_changed_files_and_everything_with_force(source, tmp_path):
+    subs_dir, out = tmp_path / "subs", tmp_path / "out"
+    subs_dir.mkdir()
+    for name in REJECTED_WHOLE:  # rejected before any kernel starts: fast
+        shutil.copy(FIXTURES / f"{name}.ipynb", subs_dir)
+    subs = grade.find_submissions(subs_dir)
+    grade.grade_folder(source, subs, out, LIMITS, log=lambda m: None)
+    logs = []
+    grade.grade_folder(source, subs, out, LIMITS, log=logs.append)
+    assert logs == ["skipping 3 submission(s) graded before (use --force to re-grade)"]
+    (subs_dir / "not_json.ipynb").write_text("still not a notebook")  # a changed file is re-graded
+    logs.clear()
+    grade.grade_folder(source, subs, out, LIMITS, log=logs.append)
+    assert len(logs) == 2 and "not_json" in logs[1]
+    logs.clear()
+    grade.grade_folder(source, subs, out, LIMITS, force=True, log=logs.append)
+    assert len(logs) == len(subs)
+
+
+def test_cli(tmp_path, capsys):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copy(FIXTURES / "not_json.ipynb", subs)
+    code = grade.main(["A0_probability_toolkit", str(subs), "--out", str(tmp_path / "out"), "-j", "2"])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "16 points" in text and "points.csv" in text
+    row = json.loads((tmp_path / "out" / "results" / "not_json.json").read_text())
+    assert row["status"] == "rejected"
+    assert grade.main(["no_such_assignment", str(subs)]) == 2
+    assert grade.main(["A0_probability_toolkit", str(tmp_path / "missing")]) == 2
+
+
+def test_a_duplicated_solution_cell_is_noted_and_the_first_is_graded(source, tmp_path):
+    import copy
+
+    import nbformat
+
+    nb = nbformat.read(FIXTURES / "perfect.ipynb", as_version=4)
+    index = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "a0_kl")
+    extra = copy.deepcopy(nb.cells[index])
+    extra.id, extra.source = "copied", "def kl_divergence(p, q):\n    return p.sum(-1) * 0"
+    nb.cells.insert(index + 1, extra)
+    path = tmp_path / "dup.ipynb"
+    nbformat.write(nb, path)
+    solutions, reasons = grade.read_submission(path, source)
+    assert "appears more than once" in reasons[0] and "torch.where" in solutions["a0_kl"]
+
+
+def test_the_fixtures_are_up_to_date_with_the_assignment():
+    import importlib.util
+
+    import nbformat
+
+    spec = importlib.util.spec_from_file_location("make_a0", FIXTURES.parent / "make_a0_submissions.py")
+    make = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make)
+    for name, nb in make.variants().items():
+        assert (FIXTURES / f"{name}.ipynb").read_text() == nbformat.writes(nb) + "\n", (
+            f"{name}.ipynb is stale: run `python tests/fixtures/make_a0_submissions.py`")
