@@ -10,7 +10,7 @@ Models and theory: ``models`` (one file per family), ``bayes``, ``outliers``,
 ``taxonomy``, ``probability`` (the reference answers of assignment A0).
 
 Assignments: ``checks`` (what check cells call), ``authoring`` (build student notebooks
-from solutions), ``grade`` (grade a folder of submissions) with ``screen``,
+from solutions), ``grade`` (grade a folder of submissions) with ``submissions``, ``screen``,
 ``grading_guard`` and ``sandbox_kernel`` (its defences). Course runs: ``execute``,
 ``notebook_setup``.
 """

@@ -68,11 +68,14 @@ def run_notebook(path: Path, out_dir: Path, timeout: int) -> Result:
 def summary_markdown(results: list[Result], profile: str) -> str:
     lines = [f"# Course run ({profile} profile)", "",
              "| notebook | status | wall time (s) | key figures |", "|---|---|---:|---|"]
+    def cell(text: str) -> str:  # a "|" inside a figure's name must not end the table cell
+        return text.replace("|", "\\|").replace("\n", " ")
+
     for r in results:
         figures = "; ".join(f"{f['name']}: {f['value']}{(' ' + f['unit']) if f['unit'] else ''}"
                             for f in r.figures) or "-"
         status = r.status if not r.error else f"{r.status}: {r.error}"
-        lines.append(f"| {r.notebook} | {status} | {r.seconds:.1f} | {figures} |")
+        lines.append(f"| {r.notebook} | {cell(status)} | {r.seconds:.1f} | {cell(figures)} |")
     total = sum(r.seconds for r in results)
     lines += ["", f"{sum(r.status == 'ok' for r in results)}/{len(results)} notebooks ran; "
               f"total {total:.1f} s."]

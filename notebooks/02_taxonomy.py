@@ -39,7 +39,7 @@ import math
 import torch
 from IPython.display import Markdown
 
-from course_lib import data, runtime, train, viz
+from course_lib import data, runtime, viz
 
 env = runtime.setup(seed=0)
 profile = env.profile

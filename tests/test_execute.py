@@ -19,20 +19,20 @@ def test_course_run_summarises_figures_and_failures(tmp_path, capsys):
     write_notebook(src / "01_good.ipynb",
                    "from course_lib import runtime",
                    "runtime.report('test accuracy', 0.875)\nruntime.report('profile', "
-                   "runtime.current_profile().name)")
+                   "runtime.current_profile().name)\nruntime.report('|sum - 1|', 0)")
     write_notebook(src / "02_bad.ipynb", "1 / 0", "print('never runs')")
     out = tmp_path / "build"
     code = execute.main([str(src), "--out", str(out), "--profile", "fast", "--timeout", "120"])
     assert code == 1  # one notebook failed, so the run fails
     summary = (out / "summary.md").read_text()
     assert "| 01_good.ipynb | ok |" in summary
-    assert "test accuracy: 0.875; profile: fast" in summary
+    assert "test accuracy: 0.875; profile: fast; \\|sum - 1\\|: 0 |" in summary
     assert "| 02_bad.ipynb | failed: ZeroDivisionError" in summary
     assert "1/2 notebooks ran" in summary
     rows = list(csv.DictReader((out / "summary.csv").open()))
     assert [(r["notebook"], r["figure"], r["value"]) for r in rows] == [
         ("01_good.ipynb", "test accuracy", "0.875"), ("01_good.ipynb", "profile", "fast"),
-        ("02_bad.ipynb", "", "")]
+        ("01_good.ipynb", "|sum - 1|", "0"), ("02_bad.ipynb", "", "")]
     executed = nbformat.read(out / "notebooks" / "02_bad.ipynb", as_version=4)
     assert executed.cells[0].outputs[0].ename == "ZeroDivisionError"  # kept for reading
 

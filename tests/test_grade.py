@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from course_lib import grade
+from course_lib import grade, submissions
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "a0_submissions"
@@ -30,7 +30,7 @@ REJECTED_WHOLE = ["not_json", "json_not_notebook", "other_assignment"]
 
 @pytest.fixture(scope="module")
 def source():
-    return grade.load_source("A0_probability_toolkit")
+    return submissions.load_source("A0_probability_toolkit")
 
 
 @pytest.fixture(scope="module")
@@ -236,7 +236,7 @@ def test_a_duplicated_solution_cell_is_noted_and_the_first_is_graded(source, tmp
     nb.cells.insert(index + 1, extra)
     path = tmp_path / "dup.ipynb"
     nbformat.write(nb, path)
-    solutions, reasons = grade.read_submission(path, source)
+    solutions, reasons = submissions.read_submission(path, source)
     assert "appears more than once" in reasons[0] and "torch.where" in solutions["a0_kl"]
 
 
