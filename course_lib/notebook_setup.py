@@ -1,14 +1,19 @@
 """What every notebook shares: the first code cell and the Colab badge.
 
-Every notebook (lectures, solutions, assignments) starts with ``SETUP_CELL`` as its
-first code cell, word for word; ``tests/test_notebook_files.py`` checks it. To change
-it, edit it here and run ``python -m course_lib.notebook_setup`` to rewrite the
-notebooks (both files of each jupytext pair).
+Every notebook (lectures, solutions, assignments) starts with a markdown cell holding
+its Colab badge and title, then ``SETUP_CELL`` as its first code cell, word for word;
+``tests/test_notebook_files.py`` checks both. To change them (for instance after setting
+``REPOSITORY``), edit this file and run ``python -m course_lib.notebook_setup``: it
+rewrites the setup cell and the badge of every notebook (both files of each pair);
+then run ``make assignments`` so that the generated notebooks match their builder byte
+for byte.
 
-``REPOSITORY`` is where the course is published; Colab installs ``course_lib`` from it.
+``REPOSITORY`` is where the course is published: Colab installs ``course_lib`` from it,
+and the badges open the notebooks from it.
 """
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -42,17 +47,24 @@ def notebook_folders(root: Path) -> list[Path]:
     return [root / "notebooks", root / "solutions", root / "assignments"]
 
 
+_BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
+
+
 def rewrite_setup_cells(root: Path) -> list[Path]:
-    """Replace the first code cell of every notebook with ``SETUP_CELL``; sync the .py pairs."""
+    """Give every notebook today's ``SETUP_CELL`` and Colab badge; sync the .py pairs."""
     import jupytext
 
     changed = []
     for folder in notebook_folders(root):
         for path in sorted(folder.glob("*.ipynb")):
             nb = jupytext.read(path)
-            first = next(c for c in nb.cells if c.cell_type == "code")
-            if first.source != SETUP_CELL:
-                first.source = SETUP_CELL
+            first_code = next(c for c in nb.cells if c.cell_type == "code")
+            title = nb.cells[0]
+            badge = colab_badge(path.relative_to(root).as_posix())
+            new_title = _BADGE.sub(lambda _: badge, title.source, count=1)
+            if first_code.source != SETUP_CELL or new_title != title.source:
+                first_code.source = SETUP_CELL
+                title.source = new_title
                 jupytext.write(nb, path)
                 jupytext.write(nb, path.with_suffix(".py"), fmt="py:percent")
                 changed.append(path)

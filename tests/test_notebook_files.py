@@ -68,3 +68,25 @@ def test_lecture_notebooks_are_numbered_in_order():
     numbers = [p.name.split("_")[0] for p in NOTEBOOKS if p.parent.name == "notebooks"]
     assert numbers == sorted(numbers) and all(n.isdigit() and len(n) == 2 for n in numbers)
     assert len(set(numbers)) == len(numbers)
+
+
+def test_rewrite_updates_setup_cells_and_badges(tmp_path, monkeypatch):
+    """Publishing under another name: one command updates every notebook, pairs in sync."""
+    import shutil
+
+    from course_lib import notebook_setup
+
+    for folder in FOLDERS:
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    assert notebook_setup.rewrite_setup_cells(tmp_path) == []  # already up to date
+    monkeypatch.setattr(notebook_setup, "REPOSITORY", "someone/elsewhere")
+    monkeypatch.setattr(notebook_setup, "SETUP_CELL", SETUP_CELL.replace(
+        "deep-generative-course/course", "someone/elsewhere"))
+    changed = notebook_setup.rewrite_setup_cells(tmp_path)
+    assert len(changed) == len(NOTEBOOKS)
+    for path in changed:
+        nb = nbformat.read(path, as_version=4)
+        assert "someone/elsewhere@main" in next(c for c in nb.cells if c.cell_type == "code").source
+        assert "github/someone/elsewhere/blob/main/" in nb.cells[0].source
+        script = jupytext.read(path.with_suffix(".py"))
+        assert _cells(script) == _cells(nb)
