@@ -47,6 +47,7 @@ grade: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/foundation.py
+	$(PY) benchmarks/grading.py
 
 clean:
 	rm -rf build .pytest_cache
