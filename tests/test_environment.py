@@ -14,14 +14,27 @@ RANGES = [Requirement(r) for r in PYPROJECT["project"]["dependencies"]
           + PYPROJECT["project"]["optional-dependencies"]["dev"]]
 
 
+def _pinned_requirements() -> list[Requirement]:
+    lines = (ROOT / "requirements" / "pinned.txt").read_text().splitlines()
+    return [Requirement(line.split("#")[0]) for line in lines if line.split("#")[0].strip()]
+
+
 def _pinned() -> dict[str, str]:
     pins = {}
-    for line in (ROOT / "requirements" / "pinned.txt").read_text().splitlines():
-        line = line.split("#")[0].strip()
-        if line:
-            name, version = line.split("==")
-            pins[name.lower().replace("_", "-")] = version
+    for req in _pinned_requirements():
+        (spec,) = req.specifier  # exactly one "==" per line
+        assert spec.operator == "==", f"{req}: pinned.txt holds exact versions only"
+        pins[req.name.lower().replace("_", "-")] = spec.version
     return pins
+
+
+def test_cuda_only_pins_are_limited_to_linux():
+    """A laptop on macOS or Windows must be able to install the pinned set."""
+    for req in _pinned_requirements():
+        if re.match(r"(nvidia|triton|cuda)", req.name, re.I):
+            assert req.marker is not None and "linux" in str(req.marker), f"{req} needs a linux marker"
+        else:
+            assert req.marker is None, f"{req}: only torch's CUDA libraries are platform-specific"
 
 
 def test_environment_yml_lists_the_same_packages_and_ranges():
