@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/grading.py        (or: make bench)
 
-Grades 20 A0 submissions made from the test fixtures (perfect, partial, wrong, empty,
+Grades 20 A0 submissions made by tests/a0_submissions.py (perfect, partial, wrong, empty,
 edited and deleted checks) with -j 2, then the same 20 with one replaced by a submission
 stuck in an endless loop. Target: <= 60 s for the 20; the hanging one costs at most its
 time limit (--timeout, 120 s by default, counted from its first solution cell).
@@ -18,18 +18,17 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "tests" / "fixtures" / "a0_submissions"
 KINDS = ["perfect", "partial", "wrong", "empty", "edited_checks", "deleted_checks"]
 
 
-def make_batch(folder: Path, hang: bool) -> None:
+def make_batch(fixtures: Path, folder: Path, hang: bool) -> None:
     folder.mkdir(parents=True)
     names = [f"{kind}_{i}" for i in range(4) for kind in KINDS][:20]
     if hang:
         names[-1] = "infinite_loop"
     for name in names:
         kind = name if name == "infinite_loop" else name.rsplit("_", 1)[0]
-        shutil.copy(FIXTURES / f"{kind}.ipynb", folder / f"{name}.ipynb")
+        shutil.copy(fixtures / f"{kind}.ipynb", folder / f"{name}.ipynb")
 
 
 def grade_seconds(folder: Path, out: Path) -> float:
@@ -42,8 +41,12 @@ def grade_seconds(folder: Path, out: Path) -> float:
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        make_batch(tmp / "plain", hang=False)
-        make_batch(tmp / "hang", hang=True)
+        sys.path.insert(0, str(ROOT / "tests"))
+        from a0_submissions import write_submissions
+
+        write_submissions(tmp / "fixtures")
+        make_batch(tmp / "fixtures", tmp / "plain", hang=False)
+        make_batch(tmp / "fixtures", tmp / "hang", hang=True)
         plain = grade_seconds(tmp / "plain", tmp / "out-plain")
         print(f"grading 20 A0 submissions with -j 2: {plain:.1f} s  (target <= 60 s)")
         with_hang = grade_seconds(tmp / "hang", tmp / "out-hang")

@@ -1,6 +1,6 @@
 """course_lib.grade: a folder of submissions -> points and feedback, whatever the submissions do.
 
-The submissions are tests/fixtures/a0_submissions/ (written by make_a0_submissions.py).
+The submissions are made afresh from the current assignment by tests/a0_submissions.py.
 They are graded once, in one batch with -j 2 and short time limits; the tests then read
 the results. About a minute on two cores.
 """
@@ -20,7 +20,6 @@ import pytest
 from course_lib import grade, submissions
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "tests" / "fixtures" / "a0_submissions"
 LIMITS = grade.Limits(cell_seconds=8, submission_seconds=30, memory_mb=6144, output_bytes=20_000)
 FULL = 16
 pytestmark = pytest.mark.timeout(600)
@@ -34,9 +33,19 @@ def source():
 
 
 @pytest.fixture(scope="module")
-def batch(source, tmp_path_factory):
+def a0_dir(tmp_path_factory):
+    """A folder with every test submission, written from the assignment as it is now."""
+    from a0_submissions import write_submissions
+
+    folder = tmp_path_factory.mktemp("a0_submissions")
+    write_submissions(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def batch(source, a0_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("grades")
-    subs = sorted(FIXTURES.glob("*.ipynb"))
+    subs = sorted(a0_dir.glob("*.ipynb"))
     started = time.monotonic()
     results = grade.grade_folder(source, subs, out, LIMITS, jobs=2, log=lambda m: None)
     seconds = time.monotonic() - started
@@ -153,9 +162,9 @@ def test_patching_torch_during_a_check_is_caught_by_the_guard(batch):
     assert "torch.Tensor.all (added)" in feedback(out, "sneaky_patch")
 
 
-def test_without_the_screen_the_sandbox_still_contains_exits_and_crashes(source, tmp_path):
+def test_without_the_screen_the_sandbox_still_contains_exits_and_crashes(source, a0_dir, tmp_path):
     """Defence in depth: if the static screen missed them, the kernel sandbox still copes."""
-    subs = [FIXTURES / f"{name}.ipynb" for name in ("os_exit", "segfault", "patch_checks")]
+    subs = [a0_dir / f"{name}.ipynb" for name in ("os_exit", "segfault", "patch_checks")]
     limits = grade.Limits(cell_seconds=8, submission_seconds=30, screen=False)
     results = {r.student: r for r in grade.grade_folder(source, subs, tmp_path, limits, jobs=2,
                                                         log=lambda m: None)}
@@ -168,11 +177,11 @@ def test_without_the_screen_the_sandbox_still_contains_exits_and_crashes(source,
     assert points(results["patch_checks"])["a0_posterior_check"] == 2
 
 
-def test_an_interrupted_grader_loses_nothing_and_a_rerun_resumes(source, tmp_path):
+def test_an_interrupted_grader_loses_nothing_and_a_rerun_resumes(source, a0_dir, tmp_path):
     subs_dir, out = tmp_path / "subs", tmp_path / "out"
     subs_dir.mkdir()
     for name in ("perfect", "empty", "partial"):
-        shutil.copy(FIXTURES / f"{name}.ipynb", subs_dir)
+        shutil.copy(a0_dir / f"{name}.ipynb", subs_dir)
     command = [sys.executable, "-m", "course_lib.grade", "A0_probability_toolkit", str(subs_dir),
                "--out", str(out), "-j", "1", "--cell-timeout", "8", "--timeout", "30"]
     grader = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -191,11 +200,11 @@ def test_an_interrupted_grader_loses_nothing_and_a_rerun_resumes(source, tmp_pat
     assert {r.student: r.total for r in results} == {"perfect": FULL, "empty": 0, "partial": 7}
 
 
-def test_a_rerun_regrades_changed_files_and_everything_with_force(source, tmp_path):
+def test_a_rerun_regrades_changed_files_and_everything_with_force(source, a0_dir, tmp_path):
     subs_dir, out = tmp_path / "subs", tmp_path / "out"
     subs_dir.mkdir()
     for name in REJECTED_WHOLE:  # rejected before any kernel starts: fast
-        shutil.copy(FIXTURES / f"{name}.ipynb", subs_dir)
+        shutil.copy(a0_dir / f"{name}.ipynb", subs_dir)
     subs = grade.find_submissions(subs_dir)
     grade.grade_folder(source, subs, out, LIMITS, log=lambda m: None)
     logs = []
@@ -210,10 +219,10 @@ def test_a_rerun_regrades_changed_files_and_everything_with_force(source, tmp_pa
     assert len(logs) == len(subs)
 
 
-def test_cli(tmp_path, capsys):
+def test_cli(a0_dir, tmp_path, capsys):
     subs = tmp_path / "subs"
     subs.mkdir()
-    shutil.copy(FIXTURES / "not_json.ipynb", subs)
+    shutil.copy(a0_dir / "not_json.ipynb", subs)
     code = grade.main(["A0_probability_toolkit", str(subs), "--out", str(tmp_path / "out"), "-j", "2"])
     assert code == 0
     text = capsys.readouterr().out
@@ -224,12 +233,12 @@ def test_cli(tmp_path, capsys):
     assert grade.main(["A0_probability_toolkit", str(tmp_path / "missing")]) == 2
 
 
-def test_a_duplicated_solution_cell_is_noted_and_the_first_is_graded(source, tmp_path):
+def test_a_duplicated_solution_cell_is_noted_and_the_first_is_graded(source, a0_dir, tmp_path):
     import copy
 
     import nbformat
 
-    nb = nbformat.read(FIXTURES / "perfect.ipynb", as_version=4)
+    nb = nbformat.read(a0_dir / "perfect.ipynb", as_version=4)
     index = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "a0_kl")
     extra = copy.deepcopy(nb.cells[index])
     extra.id, extra.source = "copied", "def kl_divergence(p, q):\n    return p.sum(-1) * 0"
@@ -238,16 +247,3 @@ def test_a_duplicated_solution_cell_is_noted_and_the_first_is_graded(source, tmp
     nbformat.write(nb, path)
     solutions, reasons = submissions.read_submission(path, source)
     assert "appears more than once" in reasons[0] and "torch.where" in solutions["a0_kl"]
-
-
-def test_the_fixtures_are_up_to_date_with_the_assignment():
-    import importlib.util
-
-    import nbformat
-
-    spec = importlib.util.spec_from_file_location("make_a0", FIXTURES.parent / "make_a0_submissions.py")
-    make = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(make)
-    for name, nb in make.variants().items():
-        assert (FIXTURES / f"{name}.ipynb").read_text() == nbformat.writes(nb) + "\n", (
-            f"{name}.ipynb is stale: run `python tests/fixtures/make_a0_submissions.py`")
