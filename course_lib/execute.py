@@ -25,6 +25,7 @@ from pathlib import Path
 
 from course_lib.files import atomic_write_text, find_notebooks
 from course_lib.runtime import PROFILE_ENV, PROFILES, REPORT_ENV
+from course_lib.viz import markdown_table
 
 
 @dataclass
@@ -66,20 +67,16 @@ def run_notebook(path: Path, out_dir: Path, timeout: int) -> Result:
 
 
 def summary_markdown(results: list[Result], profile: str) -> str:
-    lines = [f"# Course run ({profile} profile)", "",
-             "| notebook | status | wall time (s) | key figures |", "|---|---|---:|---|"]
-    def cell(text: str) -> str:  # a "|" inside a figure's name must not end the table cell
-        return text.replace("|", "\\|").replace("\n", " ")
-
+    rows = []
     for r in results:
         figures = "; ".join(f"{f['name']}: {f['value']}{(' ' + f['unit']) if f['unit'] else ''}"
                             for f in r.figures) or "-"
         status = r.status if not r.error else f"{r.status}: {r.error}"
-        lines.append(f"| {r.notebook} | {cell(status)} | {r.seconds:.1f} | {cell(figures)} |")
+        rows.append([r.notebook, status, f"{r.seconds:.1f}", figures])
+    table = markdown_table(["notebook", "status", "wall time (s)", "key figures"], rows, align="llrl")
     total = sum(r.seconds for r in results)
-    lines += ["", f"{sum(r.status == 'ok' for r in results)}/{len(results)} notebooks ran; "
-              f"total {total:.1f} s."]
-    return "\n".join(lines) + "\n"
+    return (f"# Course run ({profile} profile)\n\n{table}\n\n"
+            f"{sum(r.status == 'ok' for r in results)}/{len(results)} notebooks ran; total {total:.1f} s.\n")
 
 
 def summary_csv(results: list[Result]) -> str:

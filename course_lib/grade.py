@@ -55,6 +55,7 @@ from pathlib import Path
 from course_lib import authoring
 from course_lib.files import atomic_write_text
 from course_lib.submissions import Source, load_source, read_submission
+from course_lib.viz import markdown_table
 
 KERNEL_NAME = "course-grader"
 
@@ -350,9 +351,10 @@ def feedback_markdown(result: Result, source: Source) -> str:
              f"**Score: {result.total:g} / {result.max_total:g}**  ({result.status})", ""]
     if result.reasons:
         lines += ["## Notes on your submission", ""] + [f"- {r}" for r in result.reasons] + [""]
-    lines += ["## Checks", "", "| check | points | result |", "|---|---:|---|"]
-    for c in result.checks:
-        lines.append(f"| {c.grade_id} | {c.points:g} / {c.max_points:g} | {'passed' if c.passed else 'failed'} |")
+    lines += ["## Checks", "", markdown_table(
+        ["check", "points", "result"],
+        [[c.grade_id, f"{c.points:g} / {c.max_points:g}", "passed" if c.passed else "failed"]
+         for c in result.checks], align="lrl")]
     failed = [c for c in result.checks if not c.passed]
     if failed:
         lines += ["", "## What went wrong", ""]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from course_lib.viz import CourseFigure
+from course_lib.viz import CourseFigure, markdown_table
 
 __all__ = ["Node", "TREE", "Family", "FAMILIES", "MEASURED_COLUMNS", "comparison_table",
            "taxonomy_figure", "course_nodes", "PLACEHOLDERS"]
@@ -150,6 +150,4 @@ def comparison_table(measured: dict[tuple[str, str], str] | None = None) -> str:
             default = PLACEHOLDERS.get((f.name, column), f"filled in notebook {f.notebook}")
             cells.append(measured.get((f.name, column), default))
         rows.append(cells)
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
-    return "\n".join(lines)
+    return markdown_table(header, rows)

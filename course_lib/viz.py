@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from torchvision.utils import make_grid
 
 __all__ = ["image_grid", "show_images", "plot_history", "latent_scatter", "confusion_matrix_figure",
-           "log_likelihood_strips", "draw_probability_bars", "image_tiles"]
+           "log_likelihood_strips", "draw_probability_bars", "image_tiles", "markdown_table"]
 
 
 def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 2) -> np.ndarray:
@@ -229,3 +229,24 @@ def image_tiles(images, ncols: int = 16, labels: Sequence | None = None, title: 
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence], align: str | None = None) -> str:
+    """A markdown table (for ``IPython.display.Markdown``, summaries and feedback files).
+
+    Cells are shown with ``str``; a ``|`` or a line break inside a cell is escaped so that
+    it cannot break the table. ``align`` has one letter per column, ``l`` or ``r``.
+    """
+    align = align or "l" * len(header)
+    if len(align) != len(header) or set(align) - {"l", "r"}:
+        raise ValueError(f"align must be {len(header)} letters 'l' or 'r', got {align!r}")
+
+    def line(cells) -> str:
+        cells = [str(c).replace("|", "\\|").replace("\n", " ") for c in cells]
+        return "| " + " | ".join(cells) + " |"
+
+    for row in rows:
+        if len(row) != len(header):
+            raise ValueError(f"a row has {len(row)} cells, the header {len(header)}: {list(row)}")
+    rule = "|" + "".join("---:|" if a == "r" else "---|" for a in align)
+    return "\n".join([line(header), rule, *(line(row) for row in rows)])

@@ -397,16 +397,19 @@ for name, images in groups.items():
                                                                     bayes_threshold),
     })
 
-header = list(rows[0])
-lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-for row in rows:
-    cells = [f"{v:.0%}" if ("share" in k or "rejected" in k) else f"{v:.2f}" if "max p" in k
-             else f"{v:.0f}" if isinstance(v, float) else str(v) for k, v in row.items()]
-    lines.append("| " + " | ".join(cells) + " |")
+
+def shown(key, value):
+    if "share" in key or "rejected" in key:
+        return f"{value:.0%}"
+    if "max p" in key:
+        return f"{value:.2f}"
+    return f"{value:.0f}" if isinstance(value, float) else value
+
+
 for row in rows:
     runtime.report(f"rejected by the mixture: {row['input']}", row["mixture: rejected"])
 Markdown(f"Rejection threshold: log p(x) < {threshold:.1f} nats (1st percentile of training digits)\n\n"
-         + "\n".join(lines))
+         + viz.markdown_table(list(rows[0]), [[shown(k, v) for k, v in row.items()] for row in rows]))
 
 # %%
 viz.log_likelihood_strips({"training digits": mixture.log_prob(x_train), **strips}, threshold,

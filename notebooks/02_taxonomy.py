@@ -258,8 +258,7 @@ orders = {
     "reversed raster": list(range(8, -1, -1)),
     "a random order": torch.randperm(9, generator=torch.Generator().manual_seed(0)).tolist(),
 }
-rows = ["| order | full context: total log-likelihood [nats] | previous pixel only: total log-likelihood [nats] |",
-        "|---|---|---|"]
+rows = []
 full_values, short_values = [], []
 for name, order in orders.items():
     full = ar.TabularChainRule(D, order=order, smoothing=0.0).fit(x_train).log_prob(x_train).sum().item()
@@ -267,10 +266,11 @@ for name, order in orders.items():
         .log_prob(x_train).sum().item()
     full_values.append(full)
     short_values.append(short)
-    rows.append(f"| {name} {order} | {full:.6f} | {short:.1f} |")
+    rows.append([f"{name} {order}", f"{full:.6f}", f"{short:.1f}"])
 runtime.report("full context: spread of log-likelihood over orders", max(full_values) - min(full_values), "nats")
 runtime.report("previous pixel only: spread over orders", max(short_values) - min(short_values), "nats")
-Markdown("\n".join(rows))
+Markdown(viz.markdown_table(["order", "full context: total log-likelihood [nats]",
+                             "previous pixel only: total log-likelihood [nats]"], rows, align="lrr"))
 
 # %% [markdown]
 # * With the full context, all orders give the same number up to rounding in the last
@@ -292,11 +292,9 @@ Markdown("\n".join(rows))
 # stays sequential: one step per pixel.
 
 # %%
-rows = ["| image | pixels = sampling steps ($N^2$) | PixelRNN sequential steps over the image ($2N-1$) |",
-        "|---|---|---|"]
-for n in (3, 28, 64):
-    rows.append(f"| {n}×{n} | {n * n} | {2 * n - 1} |")
-Markdown("\n".join(rows))
+Markdown(viz.markdown_table(
+    ["image", "pixels = sampling steps ($N^2$)", "PixelRNN sequential steps over the image ($2N-1$)"],
+    [[f"{n}×{n}", n * n, 2 * n - 1] for n in (3, 28, 64)], align="lrr"))
 
 # %% [markdown]
 # PixelRNN's recurrence over an $N \times N$ image needs $2N - 1$ sequential steps even

@@ -59,3 +59,17 @@ def test_latent_scatter():
         viz.latent_scatter(torch.randn(10, 3))
     with pytest.raises(ValueError, match="5 labels for 10 points"):
         viz.latent_scatter(torch.randn(10, 2), labels=[0] * 5)
+
+
+def test_markdown_table_escapes_cells_and_aligns():
+    table = viz.markdown_table(["input", "p(y|x)", "n"], [["blank\npage", 0.17, 1], ["noise", "1.00", 50]],
+                               align="llr")
+    assert table.splitlines() == [
+        "| input | p(y\\|x) | n |",
+        "|---|---|---:|",
+        "| blank page | 0.17 | 1 |",
+        "| noise | 1.00 | 50 |"]
+    with pytest.raises(ValueError, match="a row has 2 cells, the header 3"):
+        viz.markdown_table(["a", "b", "c"], [[1, 2]])
+    with pytest.raises(ValueError, match="align must be 3 letters"):
+        viz.markdown_table(["a", "b", "c"], [], align="lx")
