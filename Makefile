@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml requirements/pinned.txt requirements/ipywidgets7.txt
 env: $(STAMP)
 
 course: $(STAMP)
-	COURSE_PROFILE=$(PROFILE) $(PY) -m course_lib.execute notebooks --out build
+	COURSE_PROFILE=$(PROFILE) $(PY) -m course_lib.grading.execute notebooks --out build
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -38,12 +38,12 @@ lab: $(STAMP)
 	$(PY) -m jupyter lab notebooks
 
 assignments: $(STAMP)
-	$(PY) -m course_lib.authoring build
+	$(PY) -m course_lib.grading.authoring build
 
 grade: $(STAMP)
 	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" || \
 		{ echo "usage: make grade ASSIGNMENT=A0_probability_toolkit SUBMISSIONS=folder [JOBS=2]"; exit 2; }
-	$(PY) -m course_lib.grade $(ASSIGNMENT) $(SUBMISSIONS) --out grades/$(ASSIGNMENT) -j $(JOBS)
+	$(PY) -m course_lib.grading.grade $(ASSIGNMENT) $(SUBMISSIONS) --out grades/$(ASSIGNMENT) -j $(JOBS)
 
 bench: $(STAMP)
 	$(PY) benchmarks/foundation.py

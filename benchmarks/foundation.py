@@ -40,7 +40,7 @@ print(*times)
 def notebook_seconds(name: str, profile: str) -> float:
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "course_lib.execute", str(ROOT / "notebooks" / name),
+        subprocess.run([sys.executable, "-m", "course_lib.grading.execute", str(ROOT / "notebooks" / name),
                         "--out", out, "--profile", profile], check=True, capture_output=True)
         return time.perf_counter() - started
 

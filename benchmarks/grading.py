@@ -33,7 +33,7 @@ def make_batch(fixtures: Path, folder: Path, hang: bool) -> None:
 
 def grade_seconds(folder: Path, out: Path) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "course_lib.grade", "A0_probability_toolkit", str(folder),
+    subprocess.run([sys.executable, "-m", "course_lib.grading.grade", "A0_probability_toolkit", str(folder),
                     "--out", str(out), "-j", "2"], check=True, capture_output=True, cwd=ROOT)
     return time.perf_counter() - started
 

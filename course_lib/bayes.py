@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import torch
 
-from course_lib.models.bernoulli_mixture import BernoulliMixture, as_binary_vectors
+from course_lib.likelihood import as_binary_vectors
+from course_lib.models.bernoulli_mixture import BernoulliMixture
 
 __all__ = ["log_posterior", "log_evidence", "GenerativeClassifier"]
 

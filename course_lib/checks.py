@@ -1,7 +1,7 @@
 """What assignment check cells call: checks that say *what* is wrong and *why*.
 
 Used by the check cells of every assignment (A0 first); the tooling that builds and
-grades assignments is :mod:`course_lib.authoring` and :mod:`course_lib.grade`.
+grades assignments is :mod:`course_lib.grading.authoring` and :mod:`course_lib.grading.grade`.
 
 A failing check raises :class:`AssertionError` with a message in three parts: what was
 expected, what was found, and the most likely mistake. The check cell names the common

@@ -190,7 +190,7 @@ def environment_report() -> list[str]:
 def report(name: str, value, unit: str = "") -> None:
     """Print one of a notebook's key figures, and record it for the course run.
 
-    When ``python -m course_lib.execute`` runs the notebooks it sets
+    When ``python -m course_lib.grading.execute`` runs the notebooks it sets
     ``$COURSE_REPORT_FILE``; the figures land in its summary table.
     """
     if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:

@@ -1,4 +1,4 @@
-"""course_lib.authoring: assignments are built from the solutions, byte for byte."""
+"""course_lib.grading.authoring: assignments are built from the solutions, byte for byte."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from course_lib import authoring
+from course_lib.grading import authoring
 from course_lib.notebook_setup import SETUP_CELL
 
 ROOT = Path(__file__).resolve().parents[1]

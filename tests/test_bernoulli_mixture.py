@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from course_lib.bayes import GenerativeClassifier, log_evidence, log_posterior
-from course_lib.models.bernoulli_mixture import BernoulliMixture, bits_per_dim
+from course_lib.likelihood import bits_per_dim
+from course_lib.models.bernoulli_mixture import BernoulliMixture
 
 
 def _binary(n=200, d=12, seed=0):

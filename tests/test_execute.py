@@ -1,10 +1,10 @@
-"""course_lib.execute: the course run writes executed notebooks and a summary table."""
+"""course_lib.grading.execute: the course run writes executed notebooks and a summary table."""
 import csv
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
-from course_lib import execute
+from course_lib.grading import execute
 
 
 def write_notebook(path, *sources):

@@ -1,4 +1,4 @@
-"""course_lib.grade: a folder of submissions -> points and feedback, whatever the submissions do.
+"""course_lib.grading.grade: a folder of submissions -> points and feedback, whatever the submissions do.
 
 The submissions are made afresh from the current assignment by tests/a0_submissions.py.
 They are graded once, in one batch with -j 2 and short time limits; the tests then read
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from course_lib import grade, submissions
+from course_lib.grading import grade, submissions
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMITS = grade.Limits(cell_seconds=8, submission_seconds=30, memory_mb=6144, output_bytes=20_000)
@@ -182,7 +182,7 @@ def test_an_interrupted_grader_loses_nothing_and_a_rerun_resumes(source, a0_dir,
     subs_dir.mkdir()
     for name in ("perfect", "empty", "partial"):
         shutil.copy(a0_dir / f"{name}.ipynb", subs_dir)
-    command = [sys.executable, "-m", "course_lib.grade", "A0_probability_toolkit", str(subs_dir),
+    command = [sys.executable, "-m", "course_lib.grading.grade", "A0_probability_toolkit", str(subs_dir),
                "--out", str(out), "-j", "1", "--cell-timeout", "8", "--timeout", "30"]
     grader = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120

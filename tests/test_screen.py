@@ -1,7 +1,7 @@
-"""course_lib.screen: honest solutions pass; routes to fool the checks are refused with a reason."""
+"""course_lib.grading.screen: honest solutions pass; routes to fool the checks are refused with a reason."""
 import pytest
 
-from course_lib.screen import screen_source
+from course_lib.grading.screen import screen_source
 
 ALLOWED = [
     "def f(x):\n    m = x.amax(dim=-1, keepdim=True)\n    return (x - m).exp().sum(-1).log() + m.squeeze(-1)",

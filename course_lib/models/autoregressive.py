@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import torch
 
-from course_lib.models.bernoulli_mixture import as_binary_vectors
+from course_lib.likelihood import as_binary_vectors
 
 __all__ = ["TabularChainRule", "all_binary_images", "image_codes", "empirical_probabilities",
            "downsample_binary"]

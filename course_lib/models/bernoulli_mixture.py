@@ -31,30 +31,9 @@ import math
 
 import torch
 
-__all__ = ["BernoulliMixture", "as_binary_vectors", "bits_per_dim"]
+from course_lib.likelihood import as_binary_vectors, bits_per_dim
 
-
-def as_binary_vectors(x: torch.Tensor, dim: int | None = None, what: str = "x") -> torch.Tensor:
-    """(N, ...) binary images -> (N, D) float64 vectors; a clear ValueError for anything else."""
-    if not isinstance(x, torch.Tensor):
-        raise ValueError(f"{what} must be a torch.Tensor of binary images, got {type(x).__name__}")
-    if not x.is_floating_point():
-        raise ValueError(f"{what} must be a float tensor of 0s and 1s, got dtype {x.dtype} "
-                         "(use data.binarize(images) to get binary float images)")
-    if x.dim() < 2:
-        raise ValueError(f"{what} must have shape (N, D) or (N, 1, H, W), got {tuple(x.shape)}")
-    flat = x.detach().reshape(len(x), -1).to(torch.float64)
-    if flat.numel() and not torch.all((flat == 0) | (flat == 1)):
-        raise ValueError(f"{what} must hold only 0s and 1s: binarise grey images first "
-                         "(data.binarize)")
-    if dim is not None and flat.shape[1] != dim:
-        raise ValueError(f"{what} has {flat.shape[1]} pixels per image, the model expects {dim}")
-    return flat
-
-
-def bits_per_dim(log_prob_nats: torch.Tensor, dim: int) -> float:
-    r"""Average negative log-likelihood in bits per pixel: $-\log p(x) / (D \ln 2)$."""
-    return float(-torch.as_tensor(log_prob_nats, dtype=torch.float64).mean() / (dim * math.log(2)))
+__all__ = ["BernoulliMixture"]
 
 
 class BernoulliMixture:

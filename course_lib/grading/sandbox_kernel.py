@@ -1,8 +1,8 @@
 """The IPython kernel the grader runs submissions in: an ordinary ipykernel with limits.
 
-Used by :mod:`course_lib.grade`, which writes a kernelspec whose command is
+Used by :mod:`course_lib.grading.grade`, which writes a kernelspec whose command is
 
-    python -m course_lib.sandbox_kernel --memory-mb 6144 --cpu-seconds 130 -- -f {connection_file}
+    python -m course_lib.grading.sandbox_kernel --memory-mb 6144 --cpu-seconds 130 -- -f {connection_file}
 
 Before the kernel starts, this sets the process's resource limits, so that they hold
 for everything the student's code does:
@@ -31,7 +31,7 @@ def apply_limits(memory_mb: int, cpu_seconds: int, file_mb: int = 64) -> None:
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     ours, rest = (argv[: argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
-    parser = argparse.ArgumentParser(prog="python -m course_lib.sandbox_kernel")
+    parser = argparse.ArgumentParser(prog="python -m course_lib.grading.sandbox_kernel")
     parser.add_argument("--memory-mb", type=int, required=True)
     parser.add_argument("--cpu-seconds", type=int, required=True)
     args = parser.parse_args(ours)

@@ -1,6 +1,6 @@
 """Reading a submission for the grader: which of the student's cells to take, and why not.
 
-Used by :mod:`course_lib.grade` (see its docstring for the whole procedure, and
+Used by :mod:`course_lib.grading.grade` (see its docstring for the whole procedure, and
 docs/instructors.md for the threat model).
 
 The instructor's side is a :class:`Source`: the solution notebook, its checks and points,
@@ -8,7 +8,7 @@ and the stub of every solution cell. :func:`read_submission` takes from a studen
 only the solution cells, matched by nbgrader ``grade_id`` (or, when an editor lost a
 cell's metadata, by the functions it defines; never by position), and replaces by its
 stub every cell that is missing, too long, or refused by the static screen
-(:mod:`course_lib.screen`), with a reason the feedback shows. A file that is not a
+(:mod:`course_lib.grading.screen`), with a reason the feedback shows. A file that is not a
 notebook of this assignment is rejected as a whole.
 """
 from __future__ import annotations
@@ -18,8 +18,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_lib import authoring
-from course_lib.screen import screen_source
+from course_lib.grading import authoring
+from course_lib.grading.screen import screen_source
 
 MAX_SUBMISSION_BYTES = 20 * 2**20
 MAX_SOLUTION_CELL_CHARS = 50_000

@@ -1,6 +1,6 @@
 """A static screen of a student's solution cells, run by the grader before any code runs.
 
-Used by :mod:`course_lib.grade`. Student code runs in the same Python process as the
+Used by :mod:`course_lib.grading.grade`. Student code runs in the same Python process as the
 instructor's checks, so a solution could try to make the checks pass without solving
 the exercise: patch ``course_lib.checks`` or ``torch``, shadow ``AssertionError`` or
 ``print``, read the check cell's source from IPython's history, walk the call stack.
@@ -25,7 +25,7 @@ What it rejects, with the reason:
   ``numpy.ctypeslib``, ``numpy.memmap`` ...);
 * a module name used other than as ``module.attribute`` (so it cannot be aliased and then patched);
 * attribute assignment or deletion on anything but ``self`` inside a method (even so a
-  method can be called on another object: :mod:`course_lib.grading_guard` catches that);
+  method can be called on another object: :mod:`course_lib.grading.guard` catches that);
 * ``global``/``nonlocal`` statements, and top-level names that shadow a builtin
   (``AssertionError``, ``print``, ``isinstance`` ...) or a module the checks use;
 * defining dunder methods other than ``__init__`` (a tensor lookalike that equals everything).

@@ -1,10 +1,10 @@
-"""course_lib.grading_guard: patches are undone before a check and caught during one."""
+"""course_lib.grading.guard: patches are undone before a check and caught during one."""
 import sys
 import types
 
 import pytest
 
-from course_lib import grading_guard
+from course_lib.grading import guard as grading_guard
 
 
 @pytest.fixture

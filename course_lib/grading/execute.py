@@ -1,7 +1,7 @@
 """Run the lecture notebooks end to end and summarise them: the course's main job.
 
-    python -m course_lib.execute notebooks --out build            # full profile
-    COURSE_PROFILE=fast python -m course_lib.execute notebooks     # CI-sized run
+    python -m course_lib.grading.execute notebooks --out build            # full profile
+    COURSE_PROFILE=fast python -m course_lib.grading.execute notebooks     # CI-sized run
 
 (``make course`` and ``make course PROFILE=fast`` do the same.) Each notebook is run
 in a fresh kernel; the executed copy is written to ``<out>/notebooks/``; a summary table
@@ -91,7 +91,7 @@ def summary_csv(results: list[Result]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_lib.execute", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m course_lib.grading.execute", description=__doc__.split("\n")[0])
     parser.add_argument("paths", nargs="*", default=["notebooks"], help="notebooks or folders (default: notebooks)")
     parser.add_argument("--out", default="build", help="output folder (default: build)")
     parser.add_argument("--profile", choices=PROFILES, default=None,

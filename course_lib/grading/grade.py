@@ -1,7 +1,7 @@
 """Grade a folder of submitted notebooks: a points table and feedback for each student.
 
-    python -m course_lib.grade A0_probability_toolkit submissions/ --out grades/ -j 2
-    python -m course_lib.grade solutions/A0_probability_toolkit.ipynb submissions/ --force
+    python -m course_lib.grading.grade A0_probability_toolkit submissions/ --out grades/ -j 2
+    python -m course_lib.grading.grade solutions/A0_probability_toolkit.ipynb submissions/ --force
 
 Writes ``<out>/points.csv`` (one row per student = submission file stem, one column per
 check ``grade_id``, then ``total`` and ``status``), ``<out>/feedback/<student>.md`` (every
@@ -14,12 +14,12 @@ How a submission is graded
 1. The file must be a notebook of this assignment. From it we take **only the solution
    cells**, matched by nbgrader ``grade_id`` (or, if a cell's metadata was lost, by the
    function it defines). A missing cell, or one rejected by the static screen
-   (:mod:`course_lib.screen`), is replaced by the stub: its exercise scores 0 and the
+   (:mod:`course_lib.grading.screen`), is replaced by the stub: its exercise scores 0 and the
    feedback says why.
 2. These cells are put into the **instructor's solution notebook** in place of the
    solutions; check cells and hidden tests are the instructor's, so a student who
    edits, deletes or adds check cells changes nothing.
-3. The notebook runs in a fresh kernel (:mod:`course_lib.sandbox_kernel`: memory and CPU
+3. The notebook runs in a fresh kernel (:mod:`course_lib.grading.sandbox_kernel`: memory and CPU
    limits) with a time limit per cell and per submission; outputs are capped. Up to
    ``-j`` submissions run in parallel; a crash, a hang or a grader error in one becomes
    that student's feedback and never stops the batch.
@@ -29,7 +29,7 @@ How a submission is graded
    that never saw the check cell's source. Before each check the modules the checks
    rely on (torch, builtins, course_lib's ...) are restored to their state before any
    student code ran, and a check during which they changed fails
-   (:mod:`course_lib.grading_guard`).
+   (:mod:`course_lib.grading.guard`).
 
 Threat model (what this does and does not defend): see docs/instructors.md.
 """
@@ -52,9 +52,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from course_lib import authoring
+from course_lib.grading import authoring
 from course_lib.files import atomic_write_text
-from course_lib.submissions import Source, load_source, read_submission
+from course_lib.grading.submissions import Source, load_source, read_submission
 from course_lib.viz import markdown_table
 
 KERNEL_NAME = "course-grader"
@@ -115,7 +115,7 @@ def _guard_cell(nb) -> str:
                     name = name.strip().split(" as ")[0].strip("() ")
                     if name.isidentifier():
                         modules.add(f"course_lib.{name}")
-    return ("from course_lib.grading_guard import install as __grader_install\n"
+    return ("from course_lib.grading.guard import install as __grader_install\n"
             f"__grader_restore, __grader_verify = __grader_install({sorted(modules)!r})\n"
             "del __grader_install\n")
 
@@ -151,7 +151,7 @@ def _kernelspec_dir(limits: Limits, root: Path) -> Path:
     spec = root / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
     cpu = int(limits.startup_seconds + limits.submission_seconds + limits.cell_seconds + 30)
-    argv = [sys.executable, "-m", "course_lib.sandbox_kernel", "--memory-mb", str(limits.memory_mb),
+    argv = [sys.executable, "-m", "course_lib.grading.sandbox_kernel", "--memory-mb", str(limits.memory_mb),
             "--cpu-seconds", str(cpu), "--", "-f", "{connection_file}", "--HistoryManager.enabled=False"]
     (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "course grader",
                                                   "language": "python"}))
@@ -442,7 +442,7 @@ def find_submissions(folder: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_lib.grade",
+    parser = argparse.ArgumentParser(prog="python -m course_lib.grading.grade",
                                      description="Grade a folder of submitted notebooks.")
     parser.add_argument("assignment", help="assignment name (e.g. A0_probability_toolkit) or solution .ipynb")
     parser.add_argument("submissions", help="folder of submitted .ipynb files (file stem = student)")

@@ -1,8 +1,8 @@
 """Build the student assignments from the solution notebooks: one source of truth.
 
-    python -m course_lib.authoring build            # solutions/*.ipynb -> assignments/
-    python -m course_lib.authoring check            # exit 1 if assignments/ is out of date
-    python -m course_lib.authoring build solutions/A0_probability_toolkit.ipynb
+    python -m course_lib.grading.authoring build            # solutions/*.ipynb -> assignments/
+    python -m course_lib.grading.authoring check            # exit 1 if assignments/ is out of date
+    python -m course_lib.grading.authoring build solutions/A0_probability_toolkit.ipynb
 
 An instructor edits only ``solutions/<name>.ipynb`` (or its jupytext ``.py`` twin, then
 ``jupytext --sync``). The markup is nbgrader's, so nbgrader users can take our solutions
@@ -252,7 +252,7 @@ def points_report(info: AssignmentInfo) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_lib.authoring",
+    parser = argparse.ArgumentParser(prog="python -m course_lib.grading.authoring",
                                      description="Build student assignments from solution notebooks.")
     parser.add_argument("command", choices=["build", "check"],
                         help="build: write assignments; check: fail if the committed ones are out of date")
@@ -278,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
                     if not committed.exists() or committed.read_bytes() != fresh.read_bytes():
                         stale.append(str(committed))
         if stale:
-            print("out of date (run `python -m course_lib.authoring build`):", *stale, sep="\n  ")
+            print("out of date (run `python -m course_lib.grading.authoring build`):", *stale, sep="\n  ")
             return 1
         print("assignments are up to date")
         return 0

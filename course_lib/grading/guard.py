@@ -1,6 +1,6 @@
 """Runs inside the grading kernel: undo and detect patching of the modules the checks use.
 
-Used by :mod:`course_lib.grade`, which calls :func:`install` in a cell of its own just
+Used by :mod:`course_lib.grading.grade`, which calls :func:`install` in a cell of its own just
 before the first solution cell (so before any student code has run), then calls
 ``restore()`` at the top of every check cell and ``verify()`` at its end, before the
 completion token is printed.
@@ -12,7 +12,7 @@ removes added ones; ``verify`` fails the check if anything changed *while it ran
 student's function that replaced ``torch.Tensor.all`` when called, then restores.
 Newly imported submodules (``torch.distributions`` appearing on ``torch``) are normal and
 ignored. Private names (``_x``) are not tracked: the static screen
-(:mod:`course_lib.screen`) already keeps solutions away from them.
+(:mod:`course_lib.grading.screen`) already keeps solutions away from them.
 """
 from __future__ import annotations
 
