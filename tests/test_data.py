@@ -138,6 +138,16 @@ def test_stochastic_binarisation_is_static_seeded_and_unbiased():
     assert torch.equal(first, data.binarize(grey[:1]))
 
 
+def test_binarisation_leaves_the_global_generator_alone():
+    """A notebook's own random draws must not depend on whether it binarised data first."""
+    grey = torch.full((3, 1, 28, 28), 0.5)
+    torch.manual_seed(123)
+    expected = torch.rand(5)
+    torch.manual_seed(123)
+    data.binarize(grey, seed=7)
+    assert torch.equal(torch.rand(5), expected)
+
+
 def test_threshold_binarisation_and_the_edges():
     x = torch.tensor([0.0, 0.49, 0.51, 1.0])
     assert data.binarize(x, method="threshold").tolist() == [0, 0, 1, 1]

@@ -5,6 +5,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 from packaging.requirements import Requirement
 
@@ -87,3 +88,23 @@ def test_pytest_with_no_tests_fails_the_command(tmp_path):
     (tmp_path / "empty").mkdir()
     done = subprocess.run(["make", "-s", "test"], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode != 0
+
+
+@pytest.mark.parametrize("body, fails", [
+    ("def test_ok():\n    assert True\n", False),
+    ("def test_broken():\n    assert False\n", True),
+    ("", True),                         # no test collected: pytest exits 5
+], ids=["passing", "failing", "no-tests"])
+def test_the_real_makefile_passes_on_pytests_verdict(tmp_path, body, fails):
+    """`make test` itself (not a stand-in Makefile) fails exactly when pytest fails."""
+    (tmp_path / "test_probe.py").write_text(body)
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    venv = Path(sys.prefix)
+    args = f"-c {tmp_path / 'pytest.ini'} --rootdir {tmp_path} -p no:cacheprovider -q {tmp_path}"
+    done = subprocess.run(
+        # -o: treat the environment as built (never reinstall it from inside a test)
+        ["make", "-s", "-C", str(ROOT), "-o", str(venv / ".installed"), "test",
+         f"VENV={venv}", f"PY={sys.executable}", f"STAMP={venv / '.installed'}",
+         f"PYTEST_ARGS={args}"],
+        capture_output=True, text=True, timeout=120)
+    assert (done.returncode != 0) == fails, done.stdout + done.stderr
