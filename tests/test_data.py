@@ -217,3 +217,17 @@ def test_ring_of_gaussians():
 def test_gaussian_mixture_rejects_bad_parameters(kwargs, message):
     with pytest.raises(ValueError, match=message):
         data.GaussianMixture(**kwargs)
+
+
+@pytest.mark.parametrize("value, probes", [("1", False), ("yes", False), ("0", True), ("", True)])
+def test_course_offline_skips_the_network_probe(monkeypatch, value, probes):
+    """COURSE_OFFLINE=1 answers "offline" without opening a connection."""
+    tried = []
+
+    def fake_connection(address, timeout=None):
+        tried.append(address)
+        raise OSError("no network in this test")
+    monkeypatch.setattr(data.socket, "create_connection", fake_connection)
+    monkeypatch.setenv("COURSE_OFFLINE", value)
+    assert data._network_reachable() is False
+    assert bool(tried) == probes

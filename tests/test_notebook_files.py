@@ -90,3 +90,16 @@ def test_rewrite_updates_setup_cells_and_badges(tmp_path, monkeypatch):
         assert "github/someone/elsewhere/blob/main/" in nb.cells[0].source
         script = jupytext.read(path.with_suffix(".py"))
         assert _cells(script) == _cells(nb)
+
+
+def test_the_whole_suite_refuses_to_run_without_every_notebook():
+    """`make test` must execute every notebook: leaving a folder out stops the run."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                           "--collect-only", "-o", "testpaths=tests notebooks"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    assert "were not collected" in done.stdout + done.stderr
+    assert "solutions/" in done.stdout + done.stderr

@@ -30,17 +30,35 @@ def test_unknown_profile_is_a_clear_error(monkeypatch):
         runtime.Profile("slow")
 
 
-def test_device_is_cpu_here_and_bad_requests_fail():
-    expected = "cuda" if torch.cuda.is_available() else "cpu"
-    if expected == "cpu" and runtime._mps_available():
-        expected = "mps"
+@pytest.mark.parametrize("cuda, mps, expected", [
+    (True, True, "cuda"), (True, False, "cuda"), (False, True, "mps"), (False, False, "cpu"),
+])
+def test_device_order_is_cuda_then_mps_then_cpu(monkeypatch, cuda, mps, expected):
+    """The expectation is written down, not computed by the code under test."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
     assert runtime.choose_device().type == expected
+
+
+def test_bad_device_requests_fail(monkeypatch):
     assert runtime.choose_device("cpu").type == "cpu"
     with pytest.raises(ValueError, match="unknown device"):
         runtime.choose_device("tpu")
-    if not torch.cuda.is_available():
-        with pytest.raises(ValueError, match="no CUDA GPU"):
-            runtime.choose_device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="no CUDA GPU"):
+        runtime.choose_device("cuda")
+    with pytest.raises(ValueError, match="MPS is not available"):
+        runtime.choose_device("mps")
+
+
+def test_data_cache_defaults_to_the_home_cache(monkeypatch, tmp_path):
+    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert runtime.cache_dir() == tmp_path / ".cache" / "course_lib"
+    assert runtime.cache_dir().is_dir()
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "elsewhere"))
+    assert runtime.cache_dir() == tmp_path / "elsewhere"
 
 
 def test_seed_everything_repeats_every_generator():

@@ -31,6 +31,10 @@ def test_fit_learns_and_keeps_one_record_per_epoch():
     assert [r["epoch"] for r in history.records] == [1, 2, 3, 4]
     assert history["loss"][-1] < history["loss"][0]
     assert len(history["weight norm"]) == 4 and history.last["seconds"] > 0
+    # evaluate() runs after each epoch's updates: the last record is today's model
+    final_norm = float(sum(p.detach().norm() for p in model.parameters()))
+    assert float(history["weight norm"][-1]) == pytest.approx(final_norm)
+    assert len(set(map(float, history["weight norm"]))) == 4   # the weights moved each epoch
     assert not history.interrupted
     with pytest.raises(KeyError, match="logged"):
         history["kl"]
