@@ -23,7 +23,24 @@ def expected_notebooks() -> set[Path]:
     return {p for folder in EXECUTED_FOLDERS for p in (ROOT / folder).glob("*.ipynb")}
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "gpu: needs a CUDA GPU; skipped, with the reason, elsewhere")
+
+
+def _skip_gpu_tests_without_a_gpu(items):
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA GPU (none here): on a GPU machine, or a "
+                                   "Colab GPU runtime, `make test` runs it")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
+
+
 def pytest_collection_modifyitems(session, config, items):
+    _skip_gpu_tests_without_a_gpu(items)
     whole_suite = not config.args or [Path(a).resolve() for a in config.args] == [
         (ROOT / p).resolve() for p in config.getini("testpaths")]
     if not whole_suite or config.getoption("-k") or config.getoption("-m"):
