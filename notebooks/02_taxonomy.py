@@ -269,7 +269,7 @@ for name, m in [("alpha = 0 (counts, maximum likelihood)", exact), ("alpha = 1 (
     cross_entropy, entropy, kl = entropy_terms(empirical, m.probabilities_of_all_images())
     train_nll = -m.log_prob(x_train).mean().item()               # the average over the training images
     print(f"{name}: train NLL {train_nll:.6f} = cross-entropy {cross_entropy:.6f} = "
-          f"H {entropy:.6f} + KL {kl:.6f} nats per image;  test {bits_per_dim(m.log_prob(x_test), D):.4f} bits/dim")
+          f"H {entropy:.6f} + KL {kl:.1e} nats per image;  test {bits_per_dim(m.log_prob(x_test), D):.4f} bits/dim")
     assert abs(train_nll - cross_entropy) < 1e-9 and abs(cross_entropy - (entropy + kl)) < 1e-9
     assert kl >= -1e-12
 
@@ -289,7 +289,8 @@ for q, value in share.items():
 assert share[counted] == max(share.values())
 
 # %% [markdown]
-# The counted table has $\mathrm{KL}(\hat p \,\|\, p_\text{model}) = 0$: it *is* the empirical
+# The counted table has $\mathrm{KL}(\hat p \,\|\, p_\text{model}) = 0$ (up to rounding in the
+# last bits of a float64): it *is* the empirical
 # distribution, the maximum-likelihood fit, and moving any one of its numbers lowers the
 # training likelihood. Smoothing adds pseudo-counts, which is the **maximum a posteriori**
 # (MAP) estimate under a Beta prior: a little KL on the training set bought back as a
