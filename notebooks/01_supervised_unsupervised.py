@@ -322,8 +322,8 @@ fig
 # $\alpha \sum_{k,d} [\log \mu_{kd} + \log (1 - \mu_{kd})]$, per image. That sum, the MAP
 # objective, is what never decreases (the cell above asserts it); the log-likelihood alone
 # has no such guarantee (the cell above counts the steps where it went down). The gap
-# between the two curves is the prior's penalty. With $\alpha = 0$ both are the same and EM is plain
-# maximum likelihood.
+# between the two curves is the prior's penalty. With $\alpha = 0$ both are the same and
+# EM is plain maximum likelihood.
 #
 # **How good is it?** The test log-likelihood, the average $\log p(x)$ of digits the model
 # never saw, is the honest score of a density model. It is reported in nats per image
@@ -411,7 +411,8 @@ print(f"log p(x) = {log_p_x.item():.2f} nats; p(y | x) sums to {posterior_by_han
 print(f"true label {y_test[0].item()}, Bayes says {posterior_by_hand.argmax().item()}, "
       f"the discriminative classifier says {p_y_given_x[0].argmax().item()}")
 assert abs(posterior_by_hand.sum().item() - 1) < 1e-12
-assert torch.allclose(posterior_by_hand, generative.predict_proba(x)[0])   # the tested version agrees
+assert torch.allclose(posterior_by_hand, generative.predict_proba(x)[0])   # the tested versions agree
+assert torch.allclose(posterior_by_hand.log(), bayes.log_posterior(log_p_x_given_y[None], log_p_y)[0])
 
 # %% [markdown]
 # **Why logs?** The probabilities themselves are tiny. Whether they can even be stored
@@ -423,20 +424,24 @@ print("exp(log p(x | y)) in float32:", [f"{v:.1e}" for v in torch.exp(log_p_x_gi
 print("exp(log p(x | y)) in float64:", [f"{v:.1e}" for v in torch.exp(log_p_x_given_y).tolist()[:3]], "...")
 print("float64: exp(-745) =", torch.exp(torch.tensor(-745.0, dtype=torch.float64)).item(),
       "  exp(-746) =", torch.exp(torch.tensor(-746.0, dtype=torch.float64)).item())
-spread = (log_p_x_given_y.max() - log_p_x_given_y.min()).item()
-print(f"best and worst label differ by {spread:.0f} nats, a factor e^{spread:.0f}")
+best, runner_up = log_p_x_given_y.topk(2).values.tolist()
+spread = best - log_p_x_given_y.min().item()
+print(f"the best label beats the runner-up by {best - runner_up:.0f} nats and the worst by {spread:.0f} nats")
 assert torch.exp(log_p_x_given_y.float()).eq(0).any() and torch.exp(log_p_x_given_y).gt(0).all()
+assert best - runner_up > 50 and spread > 100
 
 # %% [markdown]
 # So for this 784-pixel digit float64 would survive, and float32 would not. The real reasons
 # to stay in log space are elsewhere:
 #
 # * **dimension**: $\log p(x)$ is a sum over pixels, so it grows with the image. A 32×32
-#   colour image (CIFAR-10, 3,072 values) at about 3 bits/dim costs
-#   $3072 \times 3 \times \ln 2 \approx 6{,}400$ nats: $e^{-6400}$ is 0 even in float64;
-# * **the wrong labels**: the terms for the wrong classes sit hundreds of nats below the
-#   right one (the spread printed above), so in probability space they vanish while
-#   `logsumexp` keeps each one exactly;
+#   colour image (CIFAR-10, 3,072 values) at about 3 bits/dim (PixelCNN++ reports 2.92;
+#   Salimans et al., 2017) costs $3072 \times 3 \times \ln 2 \approx 6{,}400$ nats:
+#   $e^{-6400}$ is 0 even in float64;
+# * **the wrong labels**: the other classes sit tens to hundreds of nats below the best
+#   one (printed above). In probability space, as soon as the best term underflows, every
+#   term is 0 and $p(y \mid x) = 0/0$; `logsumexp` takes the largest term out first, so
+#   the posterior comes out right however small the terms are;
 # * **speed and stability**: a product of 784 factors becomes a sum (a matrix product on
 #   the GPU), and gradients of sums of logs stay well scaled.
 #
@@ -460,11 +465,10 @@ viz.confusion_matrix_figure(clf.confusion_matrix(y_test, bayes_predicted),
 # %% [markdown]
 # Compare error rates, not accuracies: 93% and 90% accuracy look close, yet 7% and 10% of
 # errors mean that the second model makes 40% more mistakes; the printed ratio says it
-# directly. The
-# discriminative model spends all its capacity on the boundary between digits, the
-# generative model on describing every pixel of every digit; with plenty of labelled data
-# the discriminative one usually pulls ahead, with few labels the generative one often does
-# better (Ng and Jordan, 2002). What the generative model buys with its extra effort is the
+# directly. The discriminative model spends all its capacity on the boundary between
+# digits, the generative model on describing every pixel of every digit; with plenty of
+# labelled data the discriminative one usually pulls ahead, with few labels the generative
+# one often does better (Ng and Jordan, 2002). What the generative model buys with its extra effort is the
 # rest of this notebook. First, it **generates data conditioned on a label**: samples of
 # $p(x \mid y)$ for each digit.
 
@@ -510,8 +514,8 @@ viz.show_images(backwards.reshape(10, 4, 1, 28, 28).transpose(0, 1).reshape(40, 
 # The estimate of $p(y)$ is near the label frequencies but not equal to them: it sees the
 # digits through two imperfect models, the mixture's speckled samples and the classifier's
 # reading of them. Each column holds mixture samples that the classifier calls that digit:
-# a conditional generative model built from two models that were not conditional generative. The same
-# formula also *scores* images: $\log p(x \mid y) = \log p(y \mid x) + \log p(x) - \log p(y)$
+# a conditional generative model built from two models that were not conditional
+# generative. The same formula also *scores* images: $\log p(x \mid y) = \log p(y \mid x) + \log p(x) - \log p(y)$
 # (`course_lib.bayes.log_conditional`). On the test digits, with their true labels:
 
 # %%
