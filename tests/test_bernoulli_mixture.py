@@ -228,3 +228,12 @@ def test_inline_em_step_matches_the_library():
         means = (resp.T @ flat + 1.0) / (resp.sum(0)[:, None] + 2.0)
     m.fit(x, iterations=3, tol=-math.inf)
     assert torch.allclose(m.weights, weights) and torch.allclose(m.means, means)
+
+
+def test_bayes_backwards_runs_on_the_meta_device():
+    """Shapes only, no data: the formulas are plain tensor algebra on any device."""
+    log_p_y_given_x = torch.empty(7, 10, device="meta", dtype=torch.float64)
+    out = log_conditional(log_p_y_given_x, torch.empty(7, device="meta", dtype=torch.float64),
+                          log_label_marginal(log_p_y_given_x))
+    assert out.shape == (7, 10) and out.device.type == "meta"
+    assert log_posterior(out, torch.empty(10, device="meta", dtype=torch.float64)).shape == (7, 10)
