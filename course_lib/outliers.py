@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import torch
 
+from course_lib.data import binarize
+
 __all__ = ["noise_images", "blank_images", "letter_images", "inverted_images",
            "unreasonable_inputs", "rejection_threshold", "rejection_rate", "LETTER_STROKES"]
 
@@ -76,7 +78,10 @@ def inverted_images(images: torch.Tensor) -> torch.Tensor:
 def unreasonable_inputs(digits: torch.Tensor, n: int = 50, seed: int = 0) -> dict[str, torch.Tensor]:
     """The notebook's gallery of unreasonable inputs, all binary (N, 1, 28, 28).
 
-    ``digits`` are binary test digits; the inverted ones are made from them.
+    ``digits`` are binary test digits; the inverted ones are made from them. The letters
+    are drawn in grey and binarised exactly like the digits (static stochastic
+    binarisation, ``data.binarize``), so that letters and digits differ in their shapes,
+    not in clean versus speckled strokes.
     """
     if digits.dim() != 4 or digits.shape[1:] != (1, 28, 28):
         raise ValueError(f"digits must have shape (N, 1, 28, 28), got {tuple(digits.shape)}")
@@ -86,7 +91,7 @@ def unreasonable_inputs(digits: torch.Tensor, n: int = 50, seed: int = 0) -> dic
         "noise (50% ink)": noise_images(n, 0.5, seed=seed),
         f"noise ({ink:.0%} ink, like a digit)": noise_images(n, ink, seed=seed + 1),
         "blank page": blank_images(1),
-        "letters": (letters > 0.5).float(),
+        "letters": binarize(letters, seed=seed + 2),
         "inverted digits": inverted_images(digits[:n]),
     }
 

@@ -199,7 +199,8 @@ def report(name: str, value, unit: str = "") -> None:
         shown = f"{value:.4g}"
     else:
         shown = str(value)
-    print(f"[figure] {name}: {shown}{(' ' + unit) if unit else ''}")
+    # Printed as a labelled result ("[figure]" read as if a picture were missing).
+    print(f"[key result] {name} = {shown}{(' ' + unit) if unit else ''}")
     path = os.environ.get(REPORT_ENV)
     if path:
         with open(path, "a", encoding="utf-8") as fh:

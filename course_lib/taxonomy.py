@@ -6,13 +6,17 @@ the table with their own numbers (03 autoregressive, 05 VAE, 06 GAN).
 Every generative model learns $p_\text{model}(x) \approx p_\text{data}(x)$ from samples.
 The first split is whether the model writes $p_\text{model}(x)$ down:
 
-* **explicit density**: you can evaluate $p_\text{model}(x)$ (or a bound on it)
-  - *tractable*: exactly, e.g. by the chain rule $p(x) = \prod_i p(x_i \mid x_{<i})$
-    (fully visible belief nets: NADE, MADE, PixelRNN/CNN) or a change of variables
-    (normalising flows);
-  - *approximate*: a variational bound (VAE) or a Markov chain (Boltzmann machine);
-* **implicit density**: you can only *sample*, directly (GAN) or by running a Markov
-  chain (generative stochastic network, GSN).
+* **explicit density**: the model *writes* $p_\text{model}(x)$ *down* as a formula;
+  whether that formula can be computed splits the branch in two:
+  - *tractable*: it can be computed exactly, e.g. by the chain rule
+    $p(x) = \prod_i p(x_i \mid x_{<i})$ (fully visible belief nets: NADE, MADE,
+    PixelRNN/CNN), a change of variables (normalising flows) or a small sum over
+    components (a mixture);
+  - *approximate*: it cannot be computed, only approximated: a variational lower bound
+    (VAE), or Markov chain Monte Carlo (a Boltzmann machine, whose normalising constant
+    sums over every image: training by MCMC gives neither $p(x)$ nor a bound on it);
+* **implicit density**: no formula for $p_\text{model}(x)$ at all; you can only *sample*,
+  directly (GAN) or by running a Markov chain (generative stochastic network, GSN).
 """
 from __future__ import annotations
 
@@ -35,19 +39,22 @@ class Node:
     notebook: str | None = None
 
 
+TRACTABLE = "Tractable density:\np(x) computed exactly"
+APPROXIMATE = "Approximate density:\np(x) only approximated"
+
 # Positions are hand-placed: the tree reads top to bottom like the lecture's slide.
 TREE: tuple[Node, ...] = (
     Node("Generative models", None, 5.4, 4.0),
     Node("Explicit density", "Generative models", 3.4, 3.0),
     Node("Implicit density", "Generative models", 8.75, 3.0),
-    Node("Tractable density", "Explicit density", 1.8, 2.0),
-    Node("Approximate density", "Explicit density", 5.65, 2.0),
-    Node("Mixture models:\nmixture of\nBernoullis", "Tractable density", 0.15, 0.8, notebook="01"),
-    Node("Fully visible\nbelief nets: NADE,\nMADE, PixelRNN/CNN", "Tractable density", 1.8, 0.8,
+    Node(TRACTABLE, "Explicit density", 1.8, 2.0),
+    Node(APPROXIMATE, "Explicit density", 5.65, 2.0),
+    Node("Mixture models:\nmixture of\nBernoullis", TRACTABLE, 0.15, 0.8, notebook="01"),
+    Node("Fully visible\nbelief nets: NADE,\nMADE, PixelRNN/CNN", TRACTABLE, 1.8, 0.8,
          notebook="02, 03"),
-    Node("Normalising flows:\nNICE, RealNVP,\nGlow", "Tractable density", 3.45, 0.8),
-    Node("Variational:\nVAE", "Approximate density", 4.9, 0.8, notebook="05"),
-    Node("Markov chain:\nBoltzmann\nmachine", "Approximate density", 6.4, 0.8),
+    Node("Normalising flows:\nNICE, RealNVP,\nGlow", TRACTABLE, 3.45, 0.8),
+    Node("Variational:\nVAE", APPROXIMATE, 4.9, 0.8, notebook="05"),
+    Node("Markov chain:\nBoltzmann\nmachine", APPROXIMATE, 6.4, 0.8),
     Node("Direct:\nGAN", "Implicit density", 8.0, 0.8, notebook="06"),
     Node("Markov chain:\nGSN", "Implicit density", 9.5, 0.8),
 )
@@ -80,8 +87,8 @@ def taxonomy_figure(highlight: bool = True, title: str | None = None):
         if ours:
             ax.text(node.x, node.y - 0.42, f"notebook {node.notebook}", ha="center", va="top",
                     fontsize=8, color="#a05a00", style="italic")
-    ax.text(2.75, 3.0, "you can evaluate $p_{model}(x)$", ha="right", va="center", fontsize=8, color="0.35")
-    ax.text(8.15, 3.0, "you can only sample from $p_{model}$", ha="right", va="center", fontsize=8, color="0.35")
+    ax.text(2.75, 3.0, "$p_{model}(x)$ is written down", ha="right", va="center", fontsize=8, color="0.35")
+    ax.text(8.15, 3.0, "no formula: you can only sample", ha="right", va="center", fontsize=8, color="0.35")
     if highlight:
         ax.text(10.3, 0.02, "highlighted: built in this course", ha="right", fontsize=8,
                 color="#a05a00")
@@ -112,7 +119,7 @@ FAMILIES: tuple[Family, ...] = (
            "good, sharp"),
     Family("variational autoencoder", "05", "explicit, approximate",
            "no: a lower bound (ELBO)", "fast: one decoder pass", "yes: z from the encoder",
-           "blurrier than the others"),
+           "blurrier than PixelCNN and GAN samples"),
     Family("GAN", "06", "implicit, direct",
            "no", "fast: one generator pass", "z, but no encoder to infer it",
            "sharpest; can drop modes"),

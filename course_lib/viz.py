@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from torchvision.utils import make_grid
 
 __all__ = ["image_grid", "show_images", "plot_history", "latent_scatter", "confusion_matrix_figure",
-           "log_likelihood_strips", "draw_probability_bars", "image_tiles", "markdown_table"]
+           "log_likelihood_strips", "draw_probability_bars", "image_tiles", "markdown_table", "records_table"]
 
 
 def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 2) -> np.ndarray:
@@ -105,8 +105,15 @@ def plot_history(history, keys: Sequence[str] | None = None, title: str | None =
     return fig
 
 
-def latent_scatter(z, labels=None, title: str | None = None, max_points: int = 5000) -> Figure:
-    """A 2-D map of codes ``z`` (N, 2), coloured by ``labels`` (e.g. the digit)."""
+def latent_scatter(z, labels=None, title: str | None = None, max_points: int = 5000,
+                   axis_labels: Sequence[str] = ("z[0]", "z[1]")) -> Figure:
+    """A 2-D map of codes ``z`` (N, 2), coloured by ``labels`` (e.g. the digit).
+
+    ``axis_labels`` say what the two axes are (e.g. the principal components, or the
+    t-SNE coordinates, which have no meaning beyond "near" and "far").
+    """
+    if len(axis_labels) != 2:
+        raise ValueError(f"axis_labels must be two strings, got {axis_labels!r}")
     z = torch.as_tensor(z).detach().float().cpu().numpy()
     if z.ndim != 2 or z.shape[1] != 2:
         raise ValueError(f"latent_scatter expects z of shape (N, 2), got {z.shape}: "
@@ -122,12 +129,13 @@ def latent_scatter(z, labels=None, title: str | None = None, max_points: int = 5
                         s=6, alpha=0.7)
     if labels is not None:
         fig.colorbar(points, ax=ax, ticks=np.unique(labels))
-    ax.set_xlabel("z[0]")
-    ax.set_ylabel("z[1]")
+    ax.set_xlabel(axis_labels[0])
+    ax.set_ylabel(axis_labels[1])
     if title:
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
 
 def confusion_matrix_figure(counts, title: str | None = None, class_names: Sequence | None = None):
     """counts[i, j] = images of class i predicted as j, drawn as a heat map with the numbers."""
@@ -250,3 +258,27 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence], align: str |
             raise ValueError(f"a row has {len(row)} cells, the header {len(header)}: {list(row)}")
     rule = "|" + "".join("---:|" if a == "r" else "---|" for a in align)
     return "\n".join([line(header), rule, *(line(row) for row in rows)])
+
+
+def records_table(records: Sequence[Mapping], formats: Mapping[str, str] | None = None,
+                  align: str | None = None) -> str:
+    """A markdown table of records (dicts with the same keys), one row each.
+
+    ``formats`` maps a column to a format spec, e.g. ``{"rejected": ".0%"}``; other
+    floats get 3 significant digits, everything else ``str`` (notebook 01's table of
+    unreasonable inputs).
+    """
+    if not records:
+        raise ValueError("no records to show")
+    header = list(records[0])
+    formats = dict(formats or {})
+    unknown = set(formats) - set(header)
+    if unknown:
+        raise ValueError(f"formats for unknown columns {sorted(unknown)}; columns: {header}")
+    rows = []
+    for record in records:
+        if list(record) != header:
+            raise ValueError(f"every record needs the columns {header}, got {list(record)}")
+        rows.append([format(v, formats[k]) if k in formats
+                     else (f"{v:.3g}" if isinstance(v, float) else v) for k, v in record.items()])
+    return markdown_table(header, rows, align)

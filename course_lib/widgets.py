@@ -4,7 +4,7 @@ Taught in notebook 01: the *outlier explorer* puts side by side what a discrimin
 model says about an input, $p(y \mid x)$, and what a density model says, $\log p(x)$,
 while you pick the input and corrupt it more and more.
 
-Only ``interact``, ``Dropdown``, ``FloatSlider``, ``IntSlider`` and ``Output`` are used,
+Only ``interact``, ``Dropdown``, ``FloatSlider``, ``IntSlider``, ``Output`` and ``Layout`` are used,
 which behave the same in ipywidgets 7 (Colab) and 8. Every explorer has an ``update``
 method that returns the figure, so tests (and curious students) can call it directly.
 """
@@ -70,7 +70,7 @@ class OutlierExplorer:
         """Draw the input, the p(y | x) bars and log p(x) against the training histogram."""
         info = self.last = self.numbers(name, level)
         panels = 4 if self.bayes is not None else 3
-        fig = CourseFigure(figsize=(3.0 * panels, 2.9))
+        fig = CourseFigure(figsize=(3.0 * panels + 1.0, 2.9))   # + room for the legend
         ax = fig.add_subplot(1, panels, 1)
         ax.imshow(info["image"].numpy(), cmap="gray", vmin=0, vmax=1)
         ax.set_title(f"{name}\n{level:.0%} of pixels flipped", fontsize=9)
@@ -91,7 +91,9 @@ class OutlierExplorer:
         verdict = "REJECTED" if info["rejected"] else "accepted"
         ax.set_title(f"log p(x) = {info['log_p']:.0f} nats: {verdict}", fontsize=9,
                      color="tab:red" if info["rejected"] else "black")
-        ax.legend(fontsize=7, loc="upper left")
+        # Outside the axes, right of the plot: inside it hid "this input" near an edge.
+        ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
+                  frameon=False)
         fig.tight_layout()
         return fig
 
@@ -99,9 +101,12 @@ class OutlierExplorer:
         """The widgets ``show`` uses (a Dropdown and a FloatSlider), built without displaying."""
         import ipywidgets as widgets
 
-        return {"name": widgets.Dropdown(options=list(self.inputs), description="input"),
+        wide = widgets.Layout(width="480px")         # the default slider track is ~124 px
+        return {"name": widgets.Dropdown(options=list(self.inputs), description="input",
+                                         layout=wide),
                 "level": widgets.FloatSlider(value=0.0, min=0.0, max=self.max_level, step=0.02,
-                                             description="flip", continuous_update=False)}
+                                             description="flip", continuous_update=False,
+                                             readout_format=".0%", layout=wide)}
 
     def show(self):
         """Display the controls; the figure is redrawn whenever one of them changes."""

@@ -21,6 +21,8 @@
 # 2. loads the data we use throughout, MNIST digits, and looks at it;
 # 3. shows the small tools every later notebook uses: the training loop, the run
 #    profile, the picture helpers.
+#
+# It is short on purpose: notebook 01 starts the lectures.
 
 # %%
 # Setup, the same first cell in every notebook of the course.
@@ -53,6 +55,8 @@ except ModuleNotFoundError:  # a clone of the course opened without installing i
 # the environment variable `COURSE_PROFILE=fast` before starting Jupyter.
 
 # %%
+import math
+
 import torch
 
 from course_lib import data, runtime, train, viz
@@ -110,18 +114,38 @@ viz.show_images(torch.cat([grey, stochastic, rounded, four_levels]), nrow=8,
                 title="grey · stochastic binarisation · threshold at 0.5 · 4 grey levels")
 
 # %% [markdown]
-# The same seed gives the same binary digits every time (that is what *static* means):
+# **Predict, then run.** (1) Binarise the same grey digits again with the same seed: do you
+# get the same binary images? With seed 1? (2) Stochastic binarisation turns a pixel of grey
+# level 0.3 into 1 with probability 0.3. Will the mean pixel of the binary digits equal the
+# mean grey level *exactly*, or only approximately? And the threshold's?
 
 # %%
-print("same seed, same digits:", torch.equal(data.binarize(grey, seed=0), stochastic))
-print("mean pixel (grey, stochastic, threshold):",
-      [round(t.mean().item(), 4) for t in (grey, stochastic, rounded)])
+same_seed = torch.equal(data.binarize(grey, seed=0), stochastic)
+other_seed = torch.equal(data.binarize(grey, seed=1), stochastic)
+print(f"same seed, same digits: {same_seed};  seed 1, same digits: {other_seed}")
+assert same_seed and not other_seed
+
+all_grey = train_digits.images
+all_binary = data.binarize(all_grey, seed=0)
+n_pixels = all_grey.numel()
+gap = (all_binary.mean() - all_grey.mean()).item()
+# each pixel is a coin with variance g(1 - g): the spread the gap should have
+spread = (all_grey * (1 - all_grey)).sum().sqrt().item() / n_pixels
+print(f"mean pixel over {len(all_grey)} digits: grey {all_grey.mean().item():.5f}, "
+      f"stochastic {all_binary.mean().item():.5f} (gap {gap:+.1e}, expected spread {spread:.1e}), "
+      f"threshold {data.binarize(all_grey, method='threshold').mean().item():.5f}")
+threshold_gap = (data.binarize(all_grey, method="threshold").mean() - all_grey.mean()).item()
+assert abs(gap) < 5 * spread          # equal in expectation, off by sampling noise only
+assert abs(threshold_gap) > 5 * spread
 
 # %% [markdown]
-# Stochastic binarisation keeps the mean grey level (each pixel is 1 with probability
-# equal to its grey level), while thresholding shifts it.
-
-# %% [markdown]
+# Stochastic binarisation keeps the mean grey level **in expectation**: each pixel is 1
+# with probability equal to its grey level, so the expected binary mean is the grey mean,
+# and the mean we actually drew misses it by about the size of the coin-flip noise
+# computed above. Thresholding has no randomness at all, yet it moves the mean by more than
+# five times that noise, because it rounds every faint edge pixel to 0 and every darker
+# one to 1.
+#
 # ## 3. The tools every notebook uses
 #
 # ### A training loop with a progress bar
@@ -131,65 +155,85 @@ print("mean pixel (grey, stochastic, threshold):",
 # checkpoint after each epoch and resume from it, stops with a clear message if the loss
 # becomes NaN, and stops cleanly (keeping the model) if you interrupt the kernel.
 #
-# A first model, to see it work: a small classifier of digits. It is *discriminative*,
-# it learns $p(y \mid x)$; the next notebook puts it beside *generative* models of $p(x)$.
+# To see it work we train the smallest image model there is: one number per pixel, the
+# probability that this pixel is ink, the same for every image. (Notebook 01 puts real
+# models beside it.) Its loss is the binary cross-entropy, averaged over pixels.
+#
+# **Predict, then run.** After training, what will the 784 learned probabilities look like
+# when drawn as an image?
 
 # %%
 from torch import nn
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, TensorDataset
 
-classifier = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
-loader = DataLoader(train_digits.dataset(), batch_size=64, shuffle=True)
-
-
-def cross_entropy(model, batch):
-    images, labels = batch
-    return nn.functional.cross_entropy(model(images), labels)
+class PixelProbabilities(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.logits = nn.Parameter(torch.zeros(784))     # p(pixel = 1) = sigmoid(logit); starts at 1/2
 
 
-def test_accuracy(model):
-    predictions = model(test_digits.images.to(env.device)).argmax(dim=1).cpu()
-    return {"test accuracy": (predictions == test_digits.labels).float().mean().item()}
+def pixel_loss(model, batch):
+    (images,) = batch                                    # (B, 784) in {0, 1}
+    logits = model.logits.expand_as(images)
+    return nn.functional.binary_cross_entropy_with_logits(logits, images)
 
 
-classifier.to(env.device)
-optimizer = torch.optim.Adam(classifier.parameters(), lr=1e-3)
-history = train.fit(classifier, loader, cross_entropy, optimizer,
-                    epochs=profile.choose(full=5, fast=1), evaluate=test_accuracy)
-runtime.report("classifier test accuracy", history.last["test accuracy"])
+pixel_model = PixelProbabilities()
+loader = DataLoader(TensorDataset(all_binary.flatten(1)), batch_size=64, shuffle=True)
+optimizer = torch.optim.Adam(pixel_model.parameters(), lr=0.1)
+history = train.fit(pixel_model, loader, pixel_loss, optimizer, epochs=profile.choose(full=5, fast=2),
+                    device=env.device)
+first_loss, last_loss = history.records[0]["loss"], history.last["loss"]
+runtime.report("per-pixel model: training loss after the last epoch", last_loss, "nats per pixel")
+assert last_loss < first_loss < math.log(2)     # better than a fair coin (log 2 nats), and improving
 
 # %%
-viz.plot_history(history, title="Training loss and test accuracy per epoch")
+learned = torch.sigmoid(pixel_model.logits.detach().cpu()).reshape(1, 1, 28, 28)
+average = all_binary.mean(0, keepdim=True)
+print(f"largest |learned - mean digit| over the 784 pixels: {(learned - average).abs().max().item():.3f}")
+viz.show_images(torch.cat([learned, average]), nrow=2, scale=1.6,
+                title="learned p(pixel = 1) · mean training digit")
 
 # %% [markdown]
+# It learns the **average digit**: a blurred blob where ink is common. Minimising the
+# cross-entropy drives each pixel's probability towards the frequency of ink at that pixel,
+# which is what counting would give; after a few epochs the two pictures differ mostly in the
+# background, whose probabilities are still on their way down to 0. This is the "independent
+# pixels" baseline of notebook 01, which then builds better models.
+#
 # ### Pictures
 #
-# `viz.show_images` draws a grid of images, `viz.plot_history` the curves of a training
-# run, and `viz.latent_scatter` a 2-D map of codes coloured by label. Here is the last one
-# on the first two principal components of the raw pixels: even this crude 2-D view of
-# 784 numbers separates some digits (0 and 1) from others. Later we learn much better
-# 2-D maps with autoencoders.
+# `viz.show_images` draws a grid of images and `viz.plot_history` the curves of a training
+# run; notebook 01 adds 2-D maps of the data and confusion matrices.
 
 # %%
-pixels = test_digits.images.flatten(1)
-centred = pixels - pixels.mean(dim=0)
-_, _, components = torch.pca_lowrank(centred, q=2, center=False)
-viz.latent_scatter(centred @ components, test_digits.labels,
-                   title="Test digits on their first two principal components")
+viz.plot_history(history, title="Training loss per epoch [nats per pixel]")
 
 # %% [markdown]
+# ### Widgets, and a saved notebook reopened
+#
+# Progress bars and the explorers of later notebooks are *widgets*, drawn by the running
+# kernel. When you reopen a saved notebook, they show **"Error displaying widget: model not
+# found"** until you run the cells again: that is normal Jupyter behaviour, not a bug (the
+# kernel that drew them is gone).
+#
+# **Predict, then run.** Set `COURSE_PROFILE=fast` before starting Jupyter and run this
+# notebook again: which numbers above change, and which cells still run?
+#
 # ## 4. The map of the course
 #
 # | notebook | lecture | what you build |
 # |---|---|---|
 # | 00 welcome | – | the set-up, the data, the tools (this notebook) |
-# | 01 supervised vs unsupervised | 1 | a classifier, k-means, a 2-D map, a density model; Bayes' rule tying $p(y\mid x)$, $p(x\mid y)$ and $p(x)$ |
-# | 02 taxonomy | 2 | explicit vs implicit densities; the chain rule computed exactly on tiny images |
-# | 03 autoregressive models | 3 | PixelRNN's idea, PixelCNN with masked convolutions, bits per dimension |
-# | 04 autoencoders | 4 | a bottleneck, denoising, outlier detection, colourisation |
-# | 05 variational autoencoders | 5 | the ELBO step by step, the reparameterisation trick, latent traversals |
-# | 06 GANs | 6 | the minimax game, the optimal discriminator and the JSD proof, DCGAN, conditional GANs |
+# | [01 supervised vs unsupervised](01_supervised_unsupervised.ipynb) | 1 | a classifier, k-means, a 2-D map, a density model; Bayes' rule tying $p(y\mid x)$, $p(x\mid y)$ and $p(x)$ |
+# | [02 taxonomy](02_taxonomy.ipynb) | 2 | explicit vs implicit densities; the chain rule computed exactly on tiny images; maximum likelihood |
+# | [03 autoregressive models](03_autoregressive.ipynb) (coming) | 3 | PixelRNN's idea, PixelCNN with masked convolutions, bits per dimension |
+# | [04 autoencoders](04_autoencoders.ipynb) (coming) | 4 | a bottleneck, denoising, outlier detection, colourisation |
+# | [05 variational autoencoders](05_variational_autoencoders.ipynb) (coming) | 5 | the ELBO step by step, the reparameterisation trick, latent traversals |
+# | [06 GANs](06_gans.ipynb) (coming) | 6 | the minimax game, the optimal discriminator and the JSD proof, DCGAN, conditional GANs |
 #
-# Assignments: **A0** a probability toolkit (warm-up), **A1** autoregressive models,
-# **A2** variational autoencoders, **A3** GANs. Each checks your code as you go and tells
-# you what is wrong, not just *that* something is.
+# Assignments: [**A0** a probability toolkit](../assignments/A0_probability_toolkit.ipynb)
+# (warm-up), [**A1** autoregressive models](../assignments/A1_autoregressive.ipynb) (coming),
+# [**A2** variational autoencoders](../assignments/A2_vae.ipynb) (coming),
+# [**A3** GANs](../assignments/A3_gans.ipynb) (coming). Each checks your code as you go and
+# tells you what is wrong, not just *that* something is.

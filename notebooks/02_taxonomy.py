@@ -15,7 +15,10 @@
 # $p_\text{model}(x)$ that resembles it. Lecture 2 asks *why* we want one, and sorts the
 # many ways of building one into a family tree. Then we take the first branch of the tree,
 # the chain rule of probability, and compute it **exactly** on images so small that every
-# possible image can be listed: the bridge to the autoregressive models of notebook 03.
+# possible image can be listed. There we also see why **maximum likelihood** is the way
+# to train such a model, and that counting *is* maximum likelihood: the bridge to the
+# autoregressive models of [notebook 03](03_autoregressive.ipynb) (coming), trained by
+# maximum likelihood with a network instead of a table.
 
 # %%
 # Setup, the same first cell in every notebook of the course.
@@ -49,27 +52,32 @@ profile = env.profile
 #
 # * **Realistic samples**: new images for art and design, and conditional versions that
 #   fill in what is missing: super-resolution (a sharp image given a blurry one),
-#   colourisation (a colour image given a grey one; notebook 04 does it with an
-#   autoencoder), inpainting.
+#   colourisation (a colour image given a grey one; [notebook 04](04_autoencoders.ipynb)
+#   (coming) does it with an autoencoder), inpainting.
 # * **Simulation and planning**: a generative model of how a time series continues
 #   (video frames, a robot's sensor readings) lets an agent imagine the outcome of its
 #   actions before taking them, as in model-based reinforcement learning.
-# * **Latent representations**: models with a latent code $z$ (VAEs, notebook 05) learn
-#   features from unlabeled data that help downstream tasks.
+# * **Latent representations**: models with a latent code $z$ (VAEs,
+#   [notebook 05](05_variational_autoencoders.ipynb) (coming)) learn features from
+#   unlabeled data that help downstream tasks.
 # * **Density estimation** itself: an explicit $p(x)$ scores inputs and can flag outliers
-#   (notebook 01).
+#   ([notebook 01](01_supervised_unsupervised.ipynb)).
 #
 # ## 2. The family tree
 #
 # The first split asks whether the model *writes down* $p_\text{model}(x)$.
 #
-# * **Explicit density**: you can evaluate $p_\text{model}(x)$ for any $x$ and train by
-#   maximum likelihood.
-#   * *Tractable*: the density is exact. **Fully visible belief networks** use the chain
-#     rule $p(x) = \prod_i p(x_i \mid x_{<i})$ (NADE, MADE, PixelRNN, PixelCNN);
-#     **normalising flows** push a simple density through an invertible map.
-#   * *Approximate*: the exact density is intractable, so we work with an approximation:
-#     a **variational** lower bound (the VAE) or a **Markov chain** (Boltzmann machines).
+# * **Explicit density**: the model *writes $p_\text{model}(x)$ down* as a formula. Whether
+#   that formula can also be *computed* splits the branch:
+#   * *Tractable*: $p_\text{model}(x)$ is computed exactly, so the model can be trained by
+#     maximum likelihood directly. **Fully visible belief networks** use the chain rule
+#     $p(x) = \prod_i p(x_i \mid x_{<i})$ (NADE, MADE, PixelRNN, PixelCNN); **normalising
+#     flows** push a simple density through an invertible map; a **mixture** sums over a
+#     few components (notebook 01).
+#   * *Approximate*: the formula holds a sum or integral too large to compute, so
+#     $p_\text{model}(x)$ is only approximated: the VAE maximises a **variational** lower
+#     bound on $\log p(x)$; a Boltzmann machine's $p(x)$ divides by a sum over every possible
+#     image, and training it by **Markov chain** Monte Carlo gives neither $p(x)$ nor a bound.
 # * **Implicit density**: no formula for $p_\text{model}(x)$, only a way to *sample* from
 #   it: **directly**, in one pass of a network (the GAN), or by running a **Markov chain**
 #   (the generative stochastic network, GSN).
@@ -118,6 +126,9 @@ viz.image_tiles(torch.cat([train_digits.images[first], big]), ncols=10, tile=0.9
 # %% [markdown]
 # How are the training images spread over the 512 possible 3×3 images? The empirical
 # distribution $\hat p(x)$ is just the frequency of each pattern.
+#
+# **Predict, then run.** Of the 512 possible 3×3 images, how many do you expect among the
+# training digits: a handful, about half, or nearly all?
 
 # %%
 empirical = ar.empirical_probabilities(x_train)                 # (512,), sums to 1
@@ -157,12 +168,17 @@ print(f"p(x_2 = 1 | x_1 = 1)  = {model.conditional(1)[1].item():.3f}")
 # **Check 1: the probabilities of all 512 images sum to 1.** Nothing forced this except
 # the chain rule: each conditional sums to 1 over its pixel's two values, so the product
 # sums to 1 over all images. We evaluate $p(x)$ for every one of the 512 images and add up.
+#
+# This is the sense in which **images compete for probability mass** (notebook 01's blank
+# page): there is one unit of probability to share among all 512 images, so any image that
+# gains some takes it from the others. A good model gives it to the patterns digits make.
 
 # %%
 p_all = model.probabilities_of_all_images()                     # (512,)
 total = p_all.sum().item()
 print(f"sum over all 512 images: {total:.17f}   (off by {abs(total - 1):.1e})")
 runtime.report("chain rule: |sum of p(x) over 512 images - 1|", abs(total - 1))
+assert abs(total - 1) < 1e-12
 
 # %% [markdown]
 # **Check 2: how close is the model to the data?** Without smoothing ($\alpha = 0$) the
@@ -175,6 +191,7 @@ exact = ar.TabularChainRule(D, smoothing=0.0).fit(x_train)
 gap = (exact.probabilities_of_all_images() - empirical).abs().max().item()
 print(f"alpha = 0: largest |p_model(x) - p_hat(x)| over all 512 images = {gap:.1e}")
 runtime.report("chain rule, alpha=0: max |p_model - empirical|", gap)
+assert gap < 1e-12
 
 from course_lib.viz import CourseFigure
 
@@ -196,19 +213,94 @@ fig
 # The cost of memorising shows on **test** digits: a test image whose pattern never
 # occurred in training gets probability 0 from the unsmoothed table, and its
 # log-likelihood is $-\infty$. Smoothing keeps every probability positive. We score both in
-# bits per dimension, $-\log_2 p(x) / 9$.
+# **bits per dimension**: the average over images of $-\log_2 p(x)$, divided by the 9
+# pixels, $-\frac{1}{N}\sum_n \log p(x_n) / (9 \ln 2)$. An average per image, so it does not
+# grow with the number of test images; per pixel, so images of different sizes compare.
 
 # %%
+from course_lib.likelihood import bits_per_dim
+
 for name, m in [("alpha = 0", exact), ("alpha = 1", model)]:
-    log_p = m.log_prob(x_test)
-    bits = (-log_p.mean() / (D * math.log(2))).item()
+    log_p = m.log_prob(x_test)                                   # (N_test,) nats
+    bits = (-log_p.mean() / (D * math.log(2))).item()            # written out once
     print(f"{name}: test images with p(x) = 0: {int((log_p == -math.inf).sum()):3d}   "
           f"test bits/dim: {bits:.4f}")
-smoothed_test_bits = (-model.log_prob(x_test).mean() / (D * math.log(2))).item()
+smoothed_test_bits = bits_per_dim(model.log_prob(x_test), D)    # the same, from course_lib.likelihood
+assert smoothed_test_bits == (-model.log_prob(x_test).mean() / (D * math.log(2))).item()
+assert math.isfinite(smoothed_test_bits) and smoothed_test_bits < 1.0     # beats a fair coin per pixel
 runtime.report("chain rule table (alpha=1): test bits/dim on 3x3 digits", smoothed_test_bits)
 
 # %% [markdown]
-# ### 3.3 Sampling by the chain rule
+# From now on we use the tested `course_lib.likelihood.bits_per_dim`, as every later
+# notebook does.
+#
+# ### 3.3 Counting is maximum likelihood
+#
+# Why fill the table by counting? Because counting *is* **maximum likelihood**: of all
+# tables, the unsmoothed counts give the training images the highest total log-likelihood.
+# For one context $c$ the log-likelihood of pixel $i$ is
+# $n_1(c) \log q + n_0(c) \log (1 - q)$; setting its derivative
+# $n_1(c)/q - n_0(c)/(1 - q)$ to zero gives $q = n_1(c) / (n_0(c) + n_1(c))$, the count.
+#
+# Maximum likelihood has a second reading. The average negative log-likelihood of the
+# training set is the **cross-entropy** between the data's distribution $\hat p$ and the model,
+#
+# $$-\frac1N \sum_n \log p_\text{model}(x_n) = -\sum_x \hat p(x) \log p_\text{model}(x)
+#   = \underbrace{-\sum_x \hat p(x) \log \hat p(x)}_{H(\hat p)\text{, fixed by the data}}
+#   + \underbrace{\sum_x \hat p(x) \log \frac{\hat p(x)}{p_\text{model}(x)}}_{\mathrm{KL}(\hat p \,\|\, p_\text{model}) \;\ge\; 0},$$
+#
+# so maximising the likelihood is minimising $\mathrm{KL}(\hat p \,\|\, p_\text{model})$. On
+# 3×3 images every term can be summed over all 512 images.
+#
+# **Predict, then run.** Which table has KL = 0, the smoothed one or the unsmoothed one?
+# Which one has the better *test* score?
+
+# %%
+def entropy_terms(p_data, p_model):
+    """(cross-entropy, entropy, KL) in nats, summed over all 512 images; 0 log 0 = 0."""
+    seen = p_data > 0
+    cross_entropy = -(p_data[seen] * p_model[seen].log()).sum().item()
+    entropy = -(p_data[seen] * p_data[seen].log()).sum().item()
+    kl = (p_data[seen] * (p_data[seen] / p_model[seen]).log()).sum().item()
+    return cross_entropy, entropy, kl
+
+
+for name, m in [("alpha = 0 (counts, maximum likelihood)", exact), ("alpha = 1 (smoothed, MAP)", model)]:
+    cross_entropy, entropy, kl = entropy_terms(empirical, m.probabilities_of_all_images())
+    train_nll = -m.log_prob(x_train).mean().item()               # the average over the training images
+    print(f"{name}: train NLL {train_nll:.6f} = cross-entropy {cross_entropy:.6f} = "
+          f"H {entropy:.6f} + KL {kl:.1e} nats per image;  test {bits_per_dim(m.log_prob(x_test), D):.4f} bits/dim")
+    assert abs(train_nll - cross_entropy) < 1e-9 and abs(cross_entropy - (entropy + kl)) < 1e-9
+    assert kl >= -1e-12
+
+# %% [markdown]
+# And the derivative argument on the data: take pixel 5 in a context where it is often on
+# and often off, and move its conditional $q$ away from the count. Its share of the training log-likelihood,
+# $n_1 \log q + n_0 \log(1 - q)$, is largest at the count.
+
+# %%
+n0, n1 = exact.counts[4].T                                      # (16,), (16,): counts per context of pixel 5
+c = int(torch.minimum(n0, n1).argmax())                         # a context where pixel 5 is often on and often off
+n0, n1 = n0[c].item(), n1[c].item()
+counted = n1 / (n0 + n1)
+share = {q: n1 * math.log(q) + n0 * math.log(1 - q) for q in (counted - 0.05, counted, counted + 0.05)}
+for q, value in share.items():
+    print(f"q = {q:.3f}: n1 log q + n0 log(1 - q) = {value:.2f} nats   (n0 = {n0:.0f}, n1 = {n1:.0f})")
+assert share[counted] == max(share.values())
+
+# %% [markdown]
+# The counted table has $\mathrm{KL}(\hat p \,\|\, p_\text{model}) = 0$ (up to rounding in the
+# last bits of a float64): it *is* the empirical
+# distribution, the maximum-likelihood fit, and moving any one of its numbers lowers the
+# training likelihood. Smoothing adds pseudo-counts, which is the **maximum a posteriori**
+# (MAP) estimate under a Beta prior: a little KL on the training set bought back as a
+# finite, better score on test images. Notebook 03 (coming) keeps exactly this principle,
+# minimise the average $-\log p_\text{model}(x)$ of the training images, but replaces the
+# table by a PixelCNN whose conditionals come out of a softmax; nothing can be counted there,
+# so gradient descent does the maximising. (A0 has an exercise on the identity.)
+
+# %% [markdown]
+# ### 3.4 Sampling by the chain rule
 #
 # To draw an image, draw pixel 1 from $p(x_1)$; then pixel 2 from $p(x_2 \mid x_1)$ with
 # the value just drawn; and so on. Each step needs the pixels before it, so sampling takes
@@ -234,13 +326,17 @@ n_samples = profile.choose(full=200_000, fast=20_000)
 samples = model.sample(n_samples, seed=0)                       # (n, 9)
 sample_freq = ar.empirical_probabilities(samples)
 tv = 0.5 * (sample_freq - p_all).abs().sum().item()
-print(f"total variation between {n_samples} samples and the model: {tv:.4f}")
+# what sampling noise alone would give: E|freq - p| is about sqrt(2 p (1 - p) / (pi n)) per image
+noise = 0.5 * (2 * p_all * (1 - p_all) / (math.pi * n_samples)).sqrt().sum().item()
+print(f"total variation between {n_samples} samples and the model: {tv:.4f} "
+      f"(sampling noise alone: about {noise:.4f})")
 runtime.report("chain-rule samples vs model: total variation", tv)
+assert tv < 2 * noise
 viz.image_tiles(samples[:32].reshape(-1, 3, 3), ncols=16,
                 title="32 samples of the 3×3 model (drawn pixel by pixel)")
 
 # %% [markdown]
-# ### 3.4 Does the order of the pixels matter?
+# ### 3.5 Does the order of the pixels matter?
 #
 # The chain rule holds for every order, so a model with the **full** context cannot
 # depend on the order: fitted by counting without smoothing, it reproduces the empirical
@@ -249,7 +345,10 @@ viz.image_tiles(samples[:32].reshape(-1, 3, 3), ncols=16,
 # Real models cannot afford the full context; they *restrict* it. Keep only the previous
 # pixel in the order, $p(x_i \mid x_{i-1})$ (a Markov chain, 17 numbers instead of 511),
 # and the order starts to matter: which neighbour a pixel gets to see decides how well
-# it can be predicted.
+# it can be predicted. We score each order on the training images in bits/dim.
+#
+# **Predict, then run.** With the full context, how much will the score change between
+# orders? With only the previous pixel, will raster and *reversed* raster order differ?
 
 # %%
 orders = {
@@ -259,31 +358,37 @@ orders = {
     "a random order": torch.randperm(9, generator=torch.Generator().manual_seed(0)).tolist(),
 }
 rows = []
-full_values, short_values = [], []
+full_values, short_values = {}, {}
 for name, order in orders.items():
-    full = ar.TabularChainRule(D, order=order, smoothing=0.0).fit(x_train).log_prob(x_train).sum().item()
-    short = ar.TabularChainRule(D, order=order, context_size=1, smoothing=0.0).fit(x_train) \
-        .log_prob(x_train).sum().item()
-    full_values.append(full)
-    short_values.append(short)
-    rows.append([f"{name} {order}", f"{full:.6f}", f"{short:.1f}"])
-runtime.report("full context: spread of log-likelihood over orders", max(full_values) - min(full_values), "nats")
-runtime.report("previous pixel only: spread over orders", max(short_values) - min(short_values), "nats")
-Markdown(viz.markdown_table(["order", "full context: total log-likelihood [nats]",
-                             "previous pixel only: total log-likelihood [nats]"], rows, align="lrr"))
+    full = ar.TabularChainRule(D, order=order, smoothing=0.0).fit(x_train)
+    short = ar.TabularChainRule(D, order=order, context_size=1, smoothing=0.0).fit(x_train)
+    full_values[name] = bits_per_dim(full.log_prob(x_train), D)
+    short_values[name] = bits_per_dim(short.log_prob(x_train), D)
+    rows.append([f"{name} {order}", f"{full_values[name]:.9f}", f"{short_values[name]:.4f}"])
+full_spread = max(full_values.values()) - min(full_values.values())
+short_spread = max(short_values.values()) - min(short_values.values())
+runtime.report("full context: spread of train bits/dim over orders", full_spread, "bits/dim")
+runtime.report("previous pixel only: spread of train bits/dim over orders", short_spread, "bits/dim")
+print(f"previous pixel only: the orders differ by up to {short_spread:.4f} bits/dim "
+      f"= {short_spread * D * math.log(2):.3f} nats per image")
+assert full_spread < 1e-9 < short_spread
+assert abs(short_values["raster (row by row)"] - short_values["reversed raster"]) < 1e-9
+Markdown(viz.markdown_table(["order", "full context: train bits/dim",
+                             "previous pixel only: train bits/dim"], rows, align="lrr"))
 
 # %% [markdown]
 # * With the full context, all orders give the same number up to rounding in the last
 #   digits: the order is a free choice.
-# * With only the previous pixel, the order changes the likelihood by hundreds of nats.
-#   (Reversing the order is the one change that does not matter here: a first-order
-#   Markov chain fitted by counting has the same likelihood read forwards or backwards.)
+# * With only the previous pixel, the order changes the score (by the amount printed
+#   above, per image). Reversing the order is the one change that does not matter here: a
+#   first-order Markov chain fitted by counting has the same likelihood read forwards or
+#   backwards.
 #
 # PixelRNN and PixelCNN restrict the context in their own way, to the pixels above and to
 # the left, in raster order. PixelCNN's masked convolutions see only part of that region at
-# first (the "blind spot" of notebook 03).
+# first (the "blind spot" of [notebook 03](03_autoregressive.ipynb) (coming)).
 #
-# ### 3.5 Why a table cannot scale, and why sampling is slow
+# ### 3.6 Why a table cannot scale, and why sampling is slow
 #
 # For 28×28 binary digits the table would need $2^{784} - 1 \approx 10^{236}$ entries.
 # Autoregressive models replace it with a network that reads the context and outputs
@@ -300,7 +405,8 @@ Markdown(viz.markdown_table(
 # PixelRNN's recurrence over an $N \times N$ image needs $2N - 1$ sequential steps even
 # when all pixels are known (one per diagonal wave of the LSTM); PixelCNN removes that by
 # computing every conditional in one parallel pass during training. Drawing a *sample*
-# still needs one network evaluation per pixel, $N^2$ of them, for both. Notebook 03 times it.
+# still needs one network evaluation per pixel, $N^2$ of them, for both. Notebook 03
+# (coming) times it.
 #
 # ## 4. The families compared
 #
@@ -315,12 +421,14 @@ Markdown(taxonomy.comparison_table())
 # ## Summary
 #
 # * Generative models give samples, fill in missing parts of data, simulate, and learn
-#   features; the tree sorts them by whether $p_\text{model}(x)$ is explicit (tractable or
-#   approximate) or implicit (sample only).
+#   features; the tree sorts them by whether $p_\text{model}(x)$ is written down (explicit:
+#   computed exactly, or only approximated) or not at all (implicit: sample only).
 # * The chain rule $p(x) = \prod_i p(x_i \mid x_{<i})$ holds for any distribution and any
 #   order. On 3×3 images a table of 511 conditionals represents it exactly: the
 #   probabilities of all 512 images sum to 1, unsmoothed counts reproduce the data's
 #   frequencies, sampling goes pixel by pixel.
+# * Counting is maximum likelihood (with smoothing, MAP), and maximising the likelihood is
+#   minimising $\mathrm{KL}(p_\text{data} \,\|\, p_\text{model})$: cross-entropy = entropy + KL.
 # * Restricting the context makes the model smaller, but then the pixel order matters.
-# * Next, notebook 03: replace the table by a neural network (PixelCNN) and model
-#   28×28 digits.
+# * Next, [notebook 03](03_autoregressive.ipynb) (coming): replace the table by a neural
+#   network (PixelCNN), trained by maximum likelihood, and model 28×28 digits.

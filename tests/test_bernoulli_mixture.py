@@ -4,7 +4,8 @@ import math
 import pytest
 import torch
 
-from course_lib.bayes import GenerativeClassifier, log_evidence, log_posterior
+from course_lib.bayes import (GenerativeClassifier, effective_sample_size, log_conditional, log_evidence,
+                              log_label_marginal, log_posterior, resample_by_label)
 from course_lib.likelihood import bits_per_dim
 from course_lib.models.bernoulli_mixture import BernoulliMixture
 
@@ -146,3 +147,93 @@ def test_a_component_with_zero_weight_drops_out_of_every_sum():
     assert m.log_prob(x).item() == pytest.approx(math.log(0.1 * 0.1))
     assert m.responsibilities(x)[0].tolist() == [1.0, 0.0]
     assert (m.sample(20, seed=0, return_components=True)[1] == 0).all()
+
+
+# --- Bayes' rule backwards: p(x | y) from a classifier p(y | x) and a density p(x) -------
+
+def _enumerable_world(d=6, classes=3, seed=0):
+    """Every binary image of d pixels, a density p(x) (a fitted mixture) and a softmax classifier."""
+    from course_lib.models.autoregressive import all_binary_images
+    x, _ = _binary(n=200, d=d, seed=seed)
+    density = BernoulliMixture(3, smoothing=1.0, seed=seed).fit(x, iterations=20)
+    everything = all_binary_images(d)                                   # (2^d, d)
+    g = torch.Generator().manual_seed(seed)
+    weights = torch.randn(d, classes, generator=g, dtype=torch.float64) * 2
+    classify = lambda images: torch.log_softmax(images.double() @ weights, dim=1)
+    return density, everything, classify
+
+
+def test_conditional_from_classifier_and_density_is_exact_on_an_enumerable_world():
+    density, everything, classify = _enumerable_world()
+    log_p_x = density.log_prob(everything)                              # sums to 1 over all images
+    log_p_y_given_x = classify(everything)
+    exact_log_p_y = torch.logsumexp(log_p_y_given_x + log_p_x[:, None], dim=0)   # sum_x p(y|x) p(x)
+    log_p_x_given_y = log_conditional(log_p_y_given_x, log_p_x, exact_log_p_y)
+    # each p(x | y) is a distribution over all images ...
+    assert torch.allclose(log_p_x_given_y.exp().sum(0), torch.ones(3, dtype=torch.float64))
+    # ... and Bayes' rule forwards gives the classifier back
+    assert torch.allclose(log_posterior(log_p_x_given_y, exact_log_p_y), log_p_y_given_x)
+    # the Monte Carlo label marginal from samples of p(x) approaches the exact one
+    samples = density.sample(20_000, seed=1)
+    estimate = log_label_marginal(classify(samples))
+    assert torch.allclose(estimate.exp(), exact_log_p_y.exp(), atol=0.02)
+    assert estimate.exp().sum().item() == pytest.approx(1.0)
+
+
+def test_importance_resampling_draws_from_p_x_given_y():
+    density, everything, classify = _enumerable_world()
+    log_p_x = density.log_prob(everything)
+    log_p_y_given_x = classify(everything)
+    exact = log_conditional(log_p_y_given_x, log_p_x,
+                            torch.logsumexp(log_p_y_given_x + log_p_x[:, None], dim=0))[:, 1].exp()
+    samples = density.sample(40_000, seed=2)
+    drawn = resample_by_label(samples, classify(samples)[:, 1], n=40_000, seed=3)
+    index = (drawn * 2 ** torch.arange(5, -1, -1)).sum(1).long()        # row j of everything spells j
+    frequency = torch.bincount(index, minlength=64).double() / len(drawn)
+    assert 0.5 * (frequency - exact).abs().sum().item() < 0.05          # total variation
+    # against the unconditional p(x) the resampled images are clearly different
+    assert 0.5 * (log_p_x.exp() - exact).abs().sum().item() > 0.2
+    assert 1 <= effective_sample_size(classify(samples)[:, 1]) <= len(samples)
+    assert effective_sample_size(torch.zeros(10)) == pytest.approx(10.0)
+    with pytest.raises(ValueError, match="one log p"):
+        resample_by_label(samples, torch.zeros(3), n=2)
+    with pytest.raises(ValueError, match="log_p_x must have shape"):
+        log_conditional(torch.zeros(4, 3), torch.zeros(5), torch.zeros(3))
+
+
+def test_em_objective_never_decreases_on_real_digits():
+    """The quantity notebook 01 plots (MAP objective of EM with smoothing) never goes down."""
+    from course_lib import data
+    digits = data.load_mnist("train", limit=400, verbose=False)
+    x = data.binarize(digits.images, seed=0)
+    m = BernoulliMixture(8, smoothing=1.0, seed=0).fit(x, iterations=25, tol=-math.inf)
+    objective = [h["objective"] for h in m.history]
+    assert len(objective) == 25
+    assert all(b >= a - 1e-9 for a, b in zip(objective, objective[1:])), objective
+    # the penalty makes the objective differ from the plotted-before log-likelihood
+    assert objective[-1] < m.history[-1]["log_likelihood"]
+
+
+def test_inline_em_step_matches_the_library():
+    """The E and M steps notebook 01 writes inline are the ones BernoulliMixture runs."""
+    x, _ = _binary(n=150, d=10)
+    m = BernoulliMixture(3, smoothing=1.0, seed=4)
+    start = m.initial_parameters(x)
+    weights, means = start
+    flat = x.double()
+    for _ in range(3):
+        log_joint = flat @ means.log().T + (1 - flat) @ (1 - means).log().T + weights.log()
+        resp = torch.softmax(log_joint, dim=1)                          # E-step
+        weights = resp.mean(0)                                          # M-step
+        means = (resp.T @ flat + 1.0) / (resp.sum(0)[:, None] + 2.0)
+    m.fit(x, iterations=3, tol=-math.inf)
+    assert torch.allclose(m.weights, weights) and torch.allclose(m.means, means)
+
+
+def test_bayes_backwards_runs_on_the_meta_device():
+    """Shapes only, no data: the formulas are plain tensor algebra on any device."""
+    log_p_y_given_x = torch.empty(7, 10, device="meta", dtype=torch.float64)
+    out = log_conditional(log_p_y_given_x, torch.empty(7, device="meta", dtype=torch.float64),
+                          log_label_marginal(log_p_y_given_x))
+    assert out.shape == (7, 10) and out.device.type == "meta"
+    assert log_posterior(out, torch.empty(10, device="meta", dtype=torch.float64)).shape == (7, 10)

@@ -105,7 +105,9 @@ def test_report_prints_and_records(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv(runtime.REPORT_ENV, str(record))
     runtime.report("test accuracy", 0.981234, unit="")
     runtime.report("epoch time", torch.tensor(1.5), unit="s")
-    assert "[figure] test accuracy: 0.9812" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "[key result] test accuracy = 0.9812" in out and "[key result] epoch time = 1.5 s" in out
+    assert "[figure]" not in out          # read in a browser as if a picture were missing
     rows = [json.loads(line) for line in record.read_text().splitlines()]
     assert rows == [{"name": "test accuracy", "value": "0.9812", "unit": ""},
                     {"name": "epoch time", "value": "1.5", "unit": "s"}]

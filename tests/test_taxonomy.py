@@ -41,3 +41,19 @@ def test_table_has_placeholders_and_accepts_measured_numbers():
         taxonomy.comparison_table({("flow", "sample quality (FD)"): "1"})
     with pytest.raises(ValueError, match="unknown measured column"):
         taxonomy.comparison_table({("GAN", "speed"): "1"})
+
+
+def test_explicit_density_means_written_down_not_evaluable():
+    """The approximate branch cannot evaluate p(x) (a Boltzmann machine; MCMC gives no bound)."""
+    texts = [t.get_text() for t in taxonomy.taxonomy_figure().axes[0].texts]
+    assert any("written down" in t for t in texts)
+    assert not any("evaluate" in t for t in texts)
+    doc = taxonomy.__doc__
+    assert "writes" in doc and "(or a bound" not in doc
+    boltzmann = next(n for n in taxonomy.TREE if "Boltzmann" in n.name)
+    assert "approximated" in boltzmann.parent
+
+
+def test_vae_is_compared_only_with_families_that_are_sharper():
+    vae = next(f for f in taxonomy.FAMILIES if f.name == "variational autoencoder")
+    assert "the others" not in vae.sample_quality     # the mixture's samples are blurrier still

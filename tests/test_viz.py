@@ -73,3 +73,26 @@ def test_markdown_table_escapes_cells_and_aligns():
         viz.markdown_table(["a", "b", "c"], [[1, 2]])
     with pytest.raises(ValueError, match="align must be 3 letters"):
         viz.markdown_table(["a", "b", "c"], [], align="lx")
+
+
+def test_latent_scatter_says_what_its_axes_are():
+    fig = viz.latent_scatter(torch.randn(20, 2), axis_labels=("principal component 1", "principal component 2"))
+    ax = fig.axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("principal component 1", "principal component 2")
+    with pytest.raises(ValueError, match="two strings"):
+        viz.latent_scatter(torch.randn(5, 2), axis_labels=("x",))
+
+
+def test_records_table_formats_columns():
+    records = [{"input": "noise", "n": 50, "rejected": 1.0, "log p": -512.345},
+               {"input": "blank page", "n": 1, "rejected": 0.0, "log p": -20.0}]
+    table = viz.records_table(records, formats={"rejected": ".0%", "log p": ".0f"})
+    lines = table.splitlines()
+    assert lines[0] == "| input | n | rejected | log p |"
+    assert lines[2] == "| noise | 50 | 100% | -512 |"
+    assert lines[3] == "| blank page | 1 | 0% | -20 |"
+    assert "| 0.123 |" in viz.records_table([{"a": 0.12345}])
+    with pytest.raises(ValueError, match="unknown columns"):
+        viz.records_table(records, formats={"speed": ".1f"})
+    with pytest.raises(ValueError, match="every record needs"):
+        viz.records_table([{"a": 1}, {"b": 2}])

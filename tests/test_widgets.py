@@ -3,7 +3,7 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from course_lib import outliers, viz
+from course_lib import data, outliers, viz
 from course_lib.models.classifier import confusion_matrix
 from course_lib.widgets import OutlierExplorer, flip_pixels
 
@@ -35,10 +35,23 @@ def test_controls_build_without_a_browser_and_show_runs_headless():
     controls = explorer.controls()
     assert controls["name"].options == ("a digit", "noise")
     assert controls["level"].max == 0.5
+    # a wide slider track (the default was ~124 px in JupyterLab)
+    assert int(controls["level"].layout.width.rstrip("px")) >= 400
     shown = explorer.show()                              # interact() works with no front end
     assert callable(shown)
     with pytest.raises(ValueError, match="unknown input"):
         explorer.update("a cat")
+
+
+def test_legend_sits_outside_the_plot_in_a_readable_font():
+    fig = _explorer().update("a digit", 0.0)
+    legend = fig.axes[-1].get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["training digits", "threshold", "this input"]
+    assert all(t.get_fontsize() >= 9 for t in legend.get_texts())
+    fig.canvas.draw()
+    legend_box = legend.get_window_extent()
+    plot_box = fig.axes[-1].get_window_extent()
+    assert legend_box.x0 >= plot_box.x1          # entirely right of the plot: it hides no line
 
 
 def test_explorer_rejects_wrong_shapes():
@@ -63,6 +76,9 @@ def test_unreasonable_inputs_and_rejection():
     assert torch.equal(weird["inverted digits"], 1 - digits[:10])
     letters = outliers.letter_images("AX")
     assert letters.shape == (2, 1, 28, 28) and 0.03 < letters.mean() < 0.3
+    # letters are binarised like the digits (stochastically), not thresholded
+    assert torch.equal(weird["letters"], data.binarize(outliers.letter_images(), seed=2))
+    assert not torch.equal(weird["letters"], (outliers.letter_images() > 0.5).float())
     train = torch.arange(100.0)
     assert outliers.rejection_threshold(train, 1.0) == pytest.approx(0.99)
     assert outliers.rejection_rate(torch.tensor([0.5, 50.0]), 0.99) == 0.5

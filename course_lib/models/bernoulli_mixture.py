@@ -21,9 +21,13 @@ EM (expectation-maximisation) fits $\pi$ and $\mu$:
 
 $\alpha$ (``smoothing``) adds pseudo-counts, a Beta(1 + alpha, 1 + alpha) prior on every
 $\mu_{kd}$: it keeps every probability away from 0 and 1, so that an unseen pixel
-pattern in a test image costs a finite number of nats instead of $-\infty$. EM then
-never decreases the penalised objective it maximises (``objective`` in ``history``);
-with ``smoothing=0`` that objective is the plain log-likelihood.
+pattern in a test image costs a finite number of nats instead of $-\infty$. With
+smoothing, EM is *MAP-EM*: it never decreases the penalised (MAP) objective
+
+$$\frac1N\Big[\sum_n \log p(x_n) + \alpha \sum_{k,d} \big(\log \mu_{kd} + \log(1 - \mu_{kd})\big)\Big]$$
+
+(``objective`` in ``history``; notebook 01 plots it), while the plain log-likelihood
+(``log_likelihood``) may dip. With ``smoothing=0`` the two are the same.
 """
 from __future__ import annotations
 
@@ -91,6 +95,22 @@ class BernoulliMixture:
             penalty = a * (torch.log(self.means) + torch.log1p(-self.means)).sum().item()
         return total_log_lik + penalty
 
+    def initial_parameters(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Where ``fit`` starts EM: equal weights (K,) and prototypes (K, D), from ``seed``.
+
+        Each prototype is a random training image blended with the mean image; notebook 01
+        starts its hand-written EM steps from the same place.
+        """
+        flat = as_binary_vectors(x)
+        if len(flat) < self.n_components:
+            raise ValueError(f"need at least {self.n_components} images for "
+                             f"{self.n_components} components, got {len(flat)}")
+        generator = torch.Generator().manual_seed(self.seed)
+        start = flat[torch.randperm(len(flat), generator=generator)[: self.n_components]]
+        means = (0.5 * start + 0.5 * flat.mean(0)).clamp(0.02, 0.98)
+        weights = torch.full((self.n_components,), 1.0 / self.n_components, dtype=torch.float64)
+        return weights, means
+
     def fit(self, x: torch.Tensor, iterations: int = 50, tol: float = 1e-6,
             verbose: bool = False) -> "BernoulliMixture":
         """Fit by EM; stop after ``iterations`` or when the objective gains < ``tol`` per image."""
@@ -100,11 +120,7 @@ class BernoulliMixture:
             raise ValueError(f"need at least {self.n_components} images for "
                              f"{self.n_components} components, got {n}")
         self.event_shape = tuple(x.shape[1:])
-        generator = torch.Generator().manual_seed(self.seed)
-        # Start each prototype from a random training image blended with the mean image.
-        start = flat[torch.randperm(n, generator=generator)[: self.n_components]]
-        self.means = (0.5 * start + 0.5 * flat.mean(0)).clamp(0.02, 0.98)
-        self.weights = torch.full((self.n_components,), 1.0 / self.n_components, dtype=torch.float64)
+        self.weights, self.means = self.initial_parameters(flat)
         self.history = []
         previous = -math.inf
         for it in range(iterations):
