@@ -1,4 +1,5 @@
-"""Helper functions and constants defined inside the solution cells, used by the answer."""
+"""Helper functions, a module-level constant and a small class defined inside the solution
+cells, used by the answer."""
 
 CELLS = {
     "a0_logsumexp": '''def _safe_max(x, dim):
@@ -34,14 +35,14 @@ class InverseCdfSampler:
         self.cdf = _cdf(probs)
         self.last = len(probs) - 1
 
-    def __call__(self, u):
+    def sample(self, u):
         index = torch.searchsorted(self.cdf, u.reshape(-1), right=True).reshape(u.shape)
         return torch.clamp(index, max=self.last)
 
 
 def sample_categorical(probs, u):
     """Class indices (long, shape of u): the smallest k with cdf[k] > u."""
-    return InverseCdfSampler(probs)(u)''',
+    return InverseCdfSampler(probs).sample(u)''',
     "a0_bits_per_dim": '''NATS_PER_BIT = math.log(2)
 
 
