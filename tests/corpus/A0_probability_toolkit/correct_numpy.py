@@ -9,7 +9,8 @@ def logsumexp(x, dim=-1):
     a = x.detach().cpu().numpy()
     m = np.max(a, axis=dim, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0).astype(a.dtype)
-    out = np.log(np.sum(np.exp(a - m), axis=dim)) + np.squeeze(m, axis=dim)
+    with np.errstate(divide="ignore"):  # log(0) = -inf for an all -inf slice, on purpose
+        out = np.log(np.sum(np.exp(a - m), axis=dim)) + np.squeeze(m, axis=dim)
     return torch.from_numpy(np.asarray(out, dtype=a.dtype))''',
     "a0_bits_per_dim": '''import numpy as np
 
