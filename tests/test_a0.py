@@ -506,3 +506,16 @@ def test_every_correct_style_passes_every_check_visible_and_hidden(name):
     for exercise, code in CORPUS_FILES[name].items():
         outcome = run_exercise(exercise, code, hidden=True)
         assert all(err is None for err in outcome.values()), (name, exercise, {g: str(e) for g, e in outcome.items() if e})
+
+
+def test_a_wrapped_stub_raises_exactly_the_hint():
+    """The builder wraps long stubs over several lines; the message stays the hint, word for word."""
+    for cell in _NB.cells:
+        if authoring.is_solution_cell(cell):
+            hint = next(line.split("# HINT:")[1].strip() for line in cell.source.split("\n") if "# HINT:" in line)
+            namespace: dict = {}
+            exec(authoring.stub_code(cell.source, "test"), namespace)
+            function = next(v for k, v in namespace.items() if callable(v) and not k.startswith("__"))
+            with pytest.raises(NotImplementedError) as err:
+                function(*([None] * function.__code__.co_argcount))
+            assert str(err.value) == f"{function.__name__}: {hint}"
