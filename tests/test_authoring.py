@@ -11,7 +11,7 @@ from course_lib.notebook_setup import SETUP_CELL
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
-EXPECTED_TOTALS = {"A0_probability_toolkit": 16}
+EXPECTED_TOTALS = {"A0_probability_toolkit": 22}
 
 
 def test_every_solution_has_a_committed_assignment():

@@ -1,5 +1,7 @@
 """course_lib.checks: every helper passes right answers and fails wrong ones with the named hint."""
 
+import math
+
 import pytest
 import torch
 
@@ -69,9 +71,9 @@ def test_wrong_dtype_and_shape_are_named():
 
 
 def test_generic_hints_overflow_and_sign():
-    with pytest.raises(AssertionError, match="inf or nan"):
+    with pytest.raises(AssertionError, match="exp overflowed"):
         checks.check_function(lambda x: x.exp().log(), lambda x: x, [(torch.tensor([1000.0]),)], name="f")
-    with pytest.raises(AssertionError, match="sign flipped"):
+    with pytest.raises(AssertionError, match="sign is flipped"):
         checks.check_function(lambda x: -x * x, square, [(torch.randn(3) + 3,)], name="square")
 
 
@@ -81,7 +83,7 @@ def test_nondeterminism_is_named():
 
 
 def test_a_crash_in_student_code_is_a_failed_check():
-    with pytest.raises(AssertionError, match="raised ZeroDivisionError"):
+    with pytest.raises(AssertionError, match="crashed with ZeroDivisionError"):
         checks.check_function(lambda x: 1 / 0, square, [(torch.randn(2),)], name="square")
 
 
@@ -180,3 +182,160 @@ def test_bad_arguments_are_value_errors():
         checks.check_function(square, square, [torch.randn(2)], name="square")
     with pytest.raises(ValueError):
         checks.check_causal(MaskedConv1d("A"), (2, 1, 8), mask_type="C")
+
+
+# ----------------------------------------------------------------------------------------
+# Why values differ: the generic diagnosis names mistakes nobody listed
+
+
+def hint_for(student, reference, *args):
+    with pytest.raises(AssertionError) as err:
+        checks.check_function(student, reference, [args], name="f")
+    message = str(err.value)
+    assert "likely mistake:" in message, message
+    return message.split("likely mistake:")[1]
+
+
+def kl(p, q):
+    return (torch.xlogy(p, p) - torch.xlogy(p, q)).sum(-1)
+
+
+P, Q = torch.softmax(torch.randn(4, 5), -1), torch.softmax(torch.randn(4, 5), -1)
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda p, q: kl(p, q) / math.log(2), "1/log 2 = 1.4427"),
+    (lambda p, q: kl(p, q) * math.log(2), "log 2 = 0.6931"),
+    (lambda p, q: kl(p, q) / math.log(10), "log base 10"),
+    (lambda p, q: -kl(p, q), "sign is flipped"),
+    (lambda p, q: kl(p, q) / 5, "1/5, 1 over the size of axis 1 of argument 1: a mean where a sum"),
+    (lambda p, q: kl(p, q) + 0.25, "off by the same constant 0.25"),
+    (lambda p, q: kl(p, q) + math.log(5), "log 5"),
+    (lambda p, q: kl(q, p), "swapped the two arguments"),
+    (lambda p, q: kl(p, q).sum(), "reduced over every axis"),
+    (lambda p, q: torch.xlogy(p, p) - torch.xlogy(p, q), "per-element terms"),
+    (lambda p, q: kl(p, q)[:, None], "keepdim=True"),
+    (lambda p, q: (torch.xlogy(p, p) - torch.xlogy(p, q)).sum(0), "reduced over axis 0: the wrong axis"),
+    (lambda p, q: kl(p, q).float().double() * 0 + kl(p, q).exp(), "probabilities (exp of the answer)"),
+])
+def test_the_diagnosis_names_factors_offsets_axes_and_arguments(wrong, words):
+    assert words in hint_for(wrong, kl, P, Q)
+
+
+def lse(x, dim=-1):
+    m = x.amax(dim=dim, keepdim=True)
+    return (x - m).exp().sum(dim=dim).log() + m.squeeze(dim)
+
+
+def test_the_diagnosis_finds_an_undone_shift_rows_far_apart_and_per_row_offsets():
+    x = torch.randn(3, 4) * 5
+    assert "minus the max of each slice" in hint_for(lambda x: lse(x) - x.amax(-1), lse, x)
+    far = torch.stack([torch.randn(4), 1000 + torch.randn(4)])
+    global_max = lambda x: (x - x.max()).exp().sum(-1).log() + x.max()  # noqa: E731
+    assert "far below the largest value" in hint_for(global_max, lse, far)
+    log_normalise = lambda x: x - lse(x).unsqueeze(-1)  # noqa: E731
+    whole = lambda x: x - lse(x.flatten())  # noqa: E731
+    assert "each row is off by its own constant" in hint_for(whole, log_normalise, torch.randn(3, 4))
+    normalise = lambda x: x / x.sum(-1, keepdim=True)  # noqa: E731
+    assert "sum to" in hint_for(lambda x: x / x.sum(), normalise, torch.rand(3, 4))
+    scale = lambda x: x / x.amax(-1, keepdim=True)  # noqa: E731
+    assert "each row is off by its own factor" in hint_for(lambda x: x / x.max(), scale, torch.rand(3, 4))
+    assert "sum to" in hint_for(lambda x: x / x.sum(-1, keepdim=True) / 2 + 0.01 * x, normalise, torch.rand(5))
+
+
+def test_the_diagnosis_of_integers_boundaries_and_the_last_index():
+    cdf_sample = lambda probs, u: torch.searchsorted(probs.cumsum(-1), u, right=True).clamp(max=len(probs) - 1)  # noqa: E731
+    probs, u = torch.tensor([0.25, 0.25, 0.5]), torch.tensor([0.1, 0.25, 0.4, 0.5, 0.9])
+    boundary = hint_for(lambda p, u: torch.searchsorted(p.cumsum(-1), u).clamp(max=2), cdf_sample, probs, u)
+    assert "only at 2 of 5 positions" in boundary and "(input 0.25)" in boundary and "`>=`" in boundary
+    assert "off by +1" in hint_for(lambda p, u: cdf_sample(p, u) + 1, cdf_sample, probs, u)
+    rounded = torch.tensor([0.3, 0.3, 0.4 - 1e-7])
+    past = hint_for(lambda p, u: torch.searchsorted(p.cumsum(-1), u, right=True), cdf_sample, rounded,
+                    torch.tensor([0.1, 0.99999994]))
+    assert "past the largest expected one" in past and "K - 1" in past
+
+
+def test_the_diagnosis_of_inf_and_nan():
+    all_inf = torch.tensor([[-math.inf, -math.inf], [0.0, 1.0]])
+    safe = lambda x: torch.logsumexp(x, -1)  # noqa: E731
+    assert "every entry is -inf" in hint_for(lse, safe, all_inf)
+    p, q = torch.tensor([0.5, 0.5]), torch.tensor([1.0, 0.0])
+    assert "infinite" in hint_for(lambda p, q: kl(p, q + 1e-9), kl, p, q)
+    assert "log of 0" in hint_for(lambda x: x.exp().sum(-1).log(), safe, torch.tensor([-1000.0, -1001.0]))
+
+
+def test_the_diagnosis_of_lost_precision():
+    x = torch.tensor([-1500.2, -1510.7, -1499.1], dtype=torch.float64)
+    log_normalise = lambda x: x - lse(x).unsqueeze(-1)  # noqa: E731
+    assert "float64 but your result is float32" in hint_for(lambda x: log_normalise(x.float()), log_normalise, x)
+    # the right values stored in float32 are not a mistake
+    checks.check_function(lambda x: (x * 2).float(), lambda x: x * 2, [(torch.randn(3, dtype=torch.float64),)], name="f")
+
+
+def test_values_print_exactly_enough_to_see_a_boundary():
+    text = checks._fmt(torch.tensor([0.0, 0.5, 1 - 2**-24]))
+    assert text.startswith("[0, 0.5, 0.99999994]") and "float32" in text
+    assert checks._fmt(torch.tensor([1 / 3])).startswith("[0.333333]")
+    assert checks._fmt(1 - 2**-40) == "0.9999999999990905"
+    assert checks._fmt(torch.tensor([math.inf, -math.inf])).startswith("[inf, -inf]")
+
+
+def test_a_crash_says_which_function_which_input_what_was_expected_and_where():
+    import linecache
+
+    source = "def f(x):\n    return x[:, 0] * 2\n"
+    linecache.cache["<cell 7>"] = (len(source), None, source.splitlines(True), "<cell 7>")
+    namespace = {}
+    exec(compile(source, "<cell 7>", "exec"), namespace)
+    with pytest.raises(AssertionError) as err:
+        checks.check_function(namespace["f"], lambda x: x * 2, [(torch.ones(3),)], name="f")
+    message = str(err.value)
+    assert "`f` crashed with IndexError" in message
+    assert "input:    ([1, 1, 1]" in message and "expected: [2, 2, 2]" in message
+    assert "line 2 of `f`: `return x[:, 0] * 2`" in message
+    assert err.value.__cause__ is None and err.value.__suppress_context__
+    with pytest.raises(AssertionError, match=r"(?s)crashed with TypeError.*likely mistake: torch.max\(x, dim\)"):
+        checks.check_function(lambda x: x - torch.max(x, dim=-1), lse, [(torch.randn(2, 3),)], name="f")
+
+
+def test_a_stub_message_has_no_doubled_punctuation():
+    def stub(x):
+        raise NotImplementedError("f: return x squared (elementwise).")
+
+    with pytest.raises(AssertionError) as err:
+        checks.check_function(stub, square, [(torch.randn(2),)], name="f")
+    assert str(err.value).endswith("The task: f: return x squared (elementwise).")
+    assert ".)." not in str(err.value)
+
+
+def test_failures_render_as_their_message_only_in_ipython():
+    with pytest.raises(AssertionError) as err:
+        checks.check_function(lambda x: x, square, [(torch.full((2,), 3.0),)], name="square")
+    lines = err.value._render_traceback_()
+    assert len(lines) == 1 and lines[0].endswith(str(err.value)) and "checks.py" not in lines[0]
+
+
+def test_forbidding_a_library_function_while_the_student_runs_then_restoring_it():
+    cheat = lambda x, dim=-1: torch.logsumexp(x, dim)  # noqa: E731
+    for student in (cheat, lambda x, dim=-1: x.logsumexp(dim), lambda x, dim=-1: x - torch.log_softmax(x, dim),
+                    lambda x, dim=-1: torch.special.logsumexp(x, dim)):
+        with pytest.raises(AssertionError, match="which this exercise asks you to write yourself. Use max"):
+            checks.check_function(student, lse, [(torch.randn(3),)], name="logsumexp",
+                                  forbid=checks.LOGSUMEXP_ROUTES, forbid_reason="Use max, exp, sum, log")
+    x = torch.randn(2, 3)
+    assert torch.allclose(torch.logsumexp(x, 1), lse(x)) and torch.allclose(x.logsumexp(1), lse(x))
+    assert "logsumexp" not in vars(torch.Tensor) and torch.softmax(x, -1).shape == (2, 3)
+    checks.check_function(lse, lse, [(torch.randn(3),)], name="logsumexp", forbid=checks.LOGSUMEXP_ROUTES)
+
+
+def test_standing_in_and_call():
+    namespace = {}
+    exec("def helper(x):\n    raise NotImplementedError('helper')\n"
+         "def uses_helper(x):\n    return helper(x) + 1\n", namespace)
+    value = checks.call(namespace["uses_helper"], torch.ones(2), stand_ins={"helper": lambda x: x * 2})
+    assert torch.equal(value, torch.full((2,), 3.0))
+    with pytest.raises(AssertionError, match="`helper` is not implemented yet|`uses_helper` is not implemented"):
+        checks.call(namespace["uses_helper"], torch.ones(2))
+    assert namespace["helper"].__name__ == "helper"  # put back
+    with pytest.raises(AssertionError, match="should return a torch.Tensor"):
+        checks.call(lambda: None)

@@ -21,7 +21,7 @@ from course_lib.grading import grade, submissions
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMITS = grade.Limits(cell_seconds=8, submission_seconds=30, memory_mb=6144, output_bytes=20_000)
-FULL = 16
+FULL = 22
 pytestmark = pytest.mark.timeout(600)
 
 REJECTED_WHOLE = ["not_json", "json_not_notebook", "other_assignment"]
@@ -77,10 +77,10 @@ def test_perfect_empty_partial_wrong(batch):
     assert results["perfect"].total == FULL and results["perfect"].status == "graded"
     assert results["empty"].total == 0
     assert "not implemented yet" in feedback(out, "empty")
-    assert results["partial"].total == 7  # Bayes (3) and log-sum-exp (4) done
+    assert results["partial"].total == 7  # log-sum-exp (4) and Bayes (3) done
     assert results["wrong"].total == 0
     text = feedback(out, "wrong")
-    for hint in ("divide it by the evidence", "the naive formula", "arguments are swapped", "`>=`"):
+    for hint in ("subtract the log evidence", "the naive formula", "arguments are swapped", "`>=`"):
         assert hint in text, hint
 
 
@@ -96,7 +96,7 @@ def test_lost_metadata_is_found_by_function_and_missing_cells_score_zero(batch):
     assert "found by the function it defines" in feedback(out, "lost_metadata")
     r = points(results["missing_cells"])
     assert r["a0_kl_check"] == r["a0_kl_more"] == r["a0_sample_check"] == r["a0_sample_more"] == 0
-    assert results["missing_cells"].total == 7
+    assert results["missing_cells"].total == FULL - 9  # KL (5) and sampling (4) lost
     assert "`a0_kl` was not found" in feedback(out, "missing_cells")
 
 
@@ -114,7 +114,7 @@ def test_files_that_are_not_this_assignment_are_rejected(batch, student, reason)
 def test_an_infinite_loop_costs_only_its_time_limit(batch):
     out, results, _ = batch
     r = results["infinite_loop"]
-    assert points(r)["a0_posterior_check"] == 0 and r.total == FULL - 3
+    assert points(r)["a0_bits_per_dim_check"] == 0 and r.total == FULL - 2
     assert "longer than the time limit" in feedback(out, "infinite_loop")
     # kernel start (a few s) + at most the per-submission budget
     assert r.seconds < LIMITS.submission_seconds + 15, r.seconds
@@ -131,8 +131,8 @@ def test_system_exit_huge_output_and_huge_memory_only_cost_their_exercise(batch)
 
 
 @pytest.mark.parametrize("student, exercise, reason", [
-    ("os_exit", "a0_posterior", "`import os` is not allowed"),
-    ("sys_exit", "a0_posterior", "`import sys` is not allowed"),
+    ("os_exit", "a0_log_posterior", "`import os` is not allowed"),
+    ("sys_exit", "a0_log_posterior", "`import sys` is not allowed"),
     ("segfault", "a0_kl", "`import os` is not allowed"),
     ("patch_checks", "a0_kl", "`import course_lib` is not allowed"),
     ("shadow_assert", "a0_kl", "`AssertionError` is a Python builtin"),
@@ -171,10 +171,10 @@ def test_without_the_screen_the_sandbox_still_contains_exits_and_crashes(source,
     for name in ("os_exit", "segfault"):
         assert results[name].status == "graded"
         assert "kernel died" in feedback(tmp_path, name)
-    assert results["os_exit"].total == 0  # it dies in the first exercise's demo cell
+    assert results["os_exit"].total == 4  # it dies in exercise 2's demo cell, after log-sum-exp (4) was graded
     # Patching the check module is undone by the guard's restore before each check cell.
     assert points(results["patch_checks"])["a0_kl_check"] == 0
-    assert points(results["patch_checks"])["a0_posterior_check"] == 2
+    assert points(results["patch_checks"])["a0_log_posterior_check"] == 2
 
 
 def test_an_interrupted_grader_loses_nothing_and_a_rerun_resumes(source, a0_dir, tmp_path):
@@ -226,7 +226,7 @@ def test_cli(a0_dir, tmp_path, capsys):
     code = grade.main(["A0_probability_toolkit", str(subs), "--out", str(tmp_path / "out"), "-j", "2"])
     assert code == 0
     text = capsys.readouterr().out
-    assert "16 points" in text and "points.csv" in text
+    assert f"{FULL} points" in text and "points.csv" in text
     row = json.loads((tmp_path / "out" / "results" / "not_json.json").read_text())
     assert row["status"] == "rejected"
     assert grade.main(["no_such_assignment", str(subs)]) == 2

@@ -115,6 +115,31 @@ def _enclosing_function(source: str, line_index: int) -> tuple[str | None, str |
     return best.name, (doc.strip().splitlines()[0] if doc else None)
 
 
+STUB_WIDTH = 88  # a stub line longer than this is wrapped, so that it fits the cell
+
+
+def _raise_lines(indent: str, message: str) -> list[str]:
+    """``raise NotImplementedError('message')``, on one line if it fits in STUB_WIDTH, else
+    with the message split at spaces into adjacent string literals, one per line."""
+    one = indent + f"raise NotImplementedError({message!r})"
+    if len(one) <= STUB_WIDTH:
+        return [one]
+    inner = indent + "    "
+    room = max(20, STUB_WIDTH - len(inner) - 3)  # quotes and a closing parenthesis
+    chunks, current = [], ""
+    for word in message.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if current and len(repr(candidate)) > room:
+            chunks.append(current + " ")
+            current = word
+        else:
+            current = candidate
+    chunks.append(current)
+    body = [inner + repr(chunk) for chunk in chunks]
+    body[-1] += ")"
+    return [indent + "raise NotImplementedError("] + body
+
+
 def stub_code(source: str, where: str) -> str:
     """A solution cell's source with each solution region replaced by a hinted stub."""
     lines = source.split("\n")
@@ -133,7 +158,7 @@ def stub_code(source: str, where: str) -> str:
                              "line and no enclosing function docstring to take a hint from")
         message = f"{function}: {hint}" if function else hint
         out += lines[last:start]
-        out += [indent + STUB_COMMENT, indent + f"raise NotImplementedError({message!r})"]
+        out += [indent + STUB_COMMENT] + _raise_lines(indent, message)
         last = stop + 1
     out += lines[last:]
     return "\n".join(out)
