@@ -46,10 +46,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.likelihood import nats_to_bits_per_dim
+from course_lib.train import History, fit
 
 __all__ = ["causal_mask", "MaskedConv2d", "nll_per_image", "bits_per_dim_of", "PixelCNN",
            "GatedPixelCNN", "RowLSTM", "sample", "complete", "receptive_field", "blind_spot",
-           "uniform_logits"]
+           "uniform_logits", "evaluate_nll", "fit_by_maximum_likelihood"]
 
 MASK_TYPES = ("A", "B")
 
@@ -616,3 +617,60 @@ def blind_spot(field: torch.Tensor, pixel: tuple[int, int]) -> torch.Tensor:
     top, left, right = rows[seen].min(), cols[seen].min(), cols[seen].max()
     box = (rows >= top) & (cols >= left) & (cols <= right)
     return past & box & ~seen
+
+
+# --- 7. training by maximum likelihood --------------------------------------------------------
+
+def evaluate_nll(model: _Autoregressive, images: torch.Tensor, batch_size: int = 250) -> float:
+    """Mean negative log-likelihood in nats per image over ``images`` (notebook 03)."""
+    device = _model_device(model)
+    was_training = model.training
+    model.eval()
+    total = 0.0
+    with torch.no_grad():
+        for start in range(0, len(images), batch_size):
+            total += model.nll(images[start:start + batch_size].to(device)).double().sum().item()
+    model.train(was_training)
+    return total / len(images)
+
+
+def fit_by_maximum_likelihood(model: _Autoregressive, train_images: torch.Tensor,
+                              test_images: torch.Tensor, epochs: int, lr: float = 2e-3,
+                              batch_size: int = 32, warmup: int = 100, checkpoint=None,
+                              resume: bool = True, progress: bool = True, verbose: bool = True,
+                              desc: str = "training") -> History:
+    r"""Minimise $-\frac1N \sum_n \log p(x_n)$ with Adam; log nats/image and bits/dim (notebook 03).
+
+    The learning rate warms up linearly over ``warmup`` steps, then decays as a cosine to 0
+    at the last step (computed from Adam's own step count, so a resumed run continues the
+    same schedule). Each epoch records the training loss (nats per image), ``test nats``
+    and ``test bits/dim``. Uses :func:`course_lib.train.fit` (progress bar, atomic
+    checkpoints, resume).
+    """
+    if not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
+    dim = math.prod(train_images.shape[1:])
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(train_images),
+                                         batch_size=batch_size, shuffle=True, drop_last=True)
+    total_steps = max(1, epochs * len(loader))
+    first = next(model.parameters())
+
+    def scheduled_lr() -> float:
+        step = float(optimizer.state[first]["step"]) if first in optimizer.state else 0.0
+        if step < warmup:
+            return lr * (step + 1) / warmup
+        return lr * 0.5 * (1 + math.cos(math.pi * min(1.0, step / total_steps)))
+
+    def loss_fn(model, batch):
+        for group in optimizer.param_groups:
+            group["lr"] = scheduled_lr()
+        nats = model.nll(batch[0]).mean()                     # nats per image
+        return {"loss": nats, "bits/dim": nats.detach() / (dim * math.log(2))}
+
+    def evaluate(model):
+        nats = evaluate_nll(model, test_images)
+        return {"test nats": nats, "test bits/dim": nats_to_bits_per_dim(nats, dim)}
+
+    return fit(model, loader, loss_fn, optimizer, epochs=epochs, evaluate=evaluate,
+               checkpoint=checkpoint, resume=resume, progress=progress, verbose=verbose, desc=desc)
