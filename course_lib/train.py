@@ -19,9 +19,19 @@ What the loop promises:
 * a NaN or infinite loss stops training *before* the bad update, with a clear error;
 * Ctrl-C (KeyboardInterrupt) stops cleanly: the model keeps its weights and the
   history its completed epochs.
+
+:func:`checkpoint_path` names a checkpoint after the model *and its settings*, so that a
+notebook run again with the same settings reuses the trained weights, a changed setting
+trains afresh, and ``fit(..., resume=False)`` is the switch that forces retraining::
+
+    path = checkpoint_path("gated_pixelcnn", {"channels": 64, "lr": 1e-3, "epochs": 8})
+    history = fit(model, loader, loss_fn, optimizer, epochs=8, checkpoint=path,
+                  resume=not RETRAIN)
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 import random
@@ -78,6 +88,31 @@ def save_checkpoint(path: str | os.PathLike, state: Mapping) -> None:
     """
     with atomic_writer(path) as fh:
         torch.save(dict(state), fh)
+
+
+def checkpoint_path(name: str, config: Mapping, directory: str | os.PathLike | None = None) -> Path:
+    """``<directory>/<name>-<key>.pt``: the key is a hash of ``config`` (notebooks 03-06).
+
+    ``config`` holds every setting that changes the trained weights (model sizes, learning
+    rate, batch size, epochs, data source and size, seeds, profile): JSON-like values, key
+    order irrelevant. ``directory`` defaults to ``<course cache>/checkpoints``.
+    """
+    if not isinstance(name, str) or not name or any(ch in name for ch in "/\\ "):
+        raise ValueError(f"name must be a non-empty string without '/', '\\' or spaces, got {name!r}")
+    if not isinstance(config, Mapping):
+        raise ValueError(f"config must be a dict of settings, got {type(config).__name__}")
+    try:
+        text = json.dumps(dict(config), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"config must hold only JSON values (numbers, strings, lists, dicts, "
+                         f"None): {err}") from err
+    key = hashlib.sha256(f"{name}\n{text}".encode()).hexdigest()[:12]
+    if directory is None:
+        from course_lib.runtime import cache_dir
+        directory = cache_dir() / "checkpoints"
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / f"{name}-{key}.pt"
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict:

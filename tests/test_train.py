@@ -198,3 +198,31 @@ def test_progress_bar_and_epoch_lines(capsys):
     captured = capsys.readouterr()
     assert "epoch 2/2  loss" in captured.out
     assert "demo" in captured.err  # tqdm writes the bar to stderr
+
+
+def test_checkpoint_path_is_keyed_by_name_and_settings(tmp_path):
+    a = train.checkpoint_path("gated", {"channels": 64, "lr": 1e-3}, tmp_path)
+    assert a.parent == tmp_path and a.name.startswith("gated-") and a.suffix == ".pt"
+    assert train.checkpoint_path("gated", {"lr": 1e-3, "channels": 64}, tmp_path) == a  # order
+    assert train.checkpoint_path("gated", {"channels": 32, "lr": 1e-3}, tmp_path) != a  # a setting
+    assert train.checkpoint_path("plain", {"channels": 64, "lr": 1e-3}, tmp_path) != a  # the model
+    with pytest.raises(ValueError, match="JSON"):
+        train.checkpoint_path("gated", {"device": torch.device("cpu")}, tmp_path)
+    with pytest.raises(ValueError, match="name"):
+        train.checkpoint_path("a/b", {}, tmp_path)
+
+
+def test_keyed_checkpoint_reused_and_resume_false_retrains(tmp_path):
+    model, optimizer, loader = make_problem()
+    path = train.checkpoint_path("mlp", {"epochs": 2}, tmp_path)
+    first = train.fit(model, loader, mse, optimizer, epochs=2, checkpoint=path, progress=False,
+                      verbose=False)
+    model2, optimizer2, loader2 = make_problem(seed=5)
+    again = train.fit(model2, loader2, mse, optimizer2, epochs=2, checkpoint=path, progress=False,
+                      verbose=False)
+    assert again.records == first.records                               # nothing retrained
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), model2.parameters()))
+    model3, optimizer3, loader3 = make_problem(seed=5)
+    fresh = train.fit(model3, loader3, mse, optimizer3, epochs=2, checkpoint=path, resume=False,
+                      progress=False, verbose=False)
+    assert fresh.records[0]["loss"] != first.records[0]["loss"]          # trained again
