@@ -247,8 +247,9 @@ class MaskedConv2d(nn.Conv2d):
 # **Predict, then run.** Stack one type A layer and four type B layers, all 3×3, and ask
 # which input pixels the output at the centre of a 9×9 image depends on (a pixel counts
 # when the gradient of that output with respect to it is not zero). Each 3×3 layer reaches
-# one pixel further, so five layers could reach 5 pixels out. Which pixels *before* the
-# centre, in raster order, does the stack still not see? Sketch your guess, then run.
+# one pixel further, so five layers could reach 5 pixels away, past the border of this
+# image. Which pixels *before* the centre, in raster order, does the stack still not see?
+# Sketch your guess, then run.
 
 # %%
 def receptive_field(layers, size=9):
@@ -638,15 +639,15 @@ def sample(model, n, height, width):
 #
 # A type A layer reads the image, type B layers follow, and a 1×1 layer gives one logit per
 # pixel. The training loss is the average over a batch of `nll_per_image`, nats per image.
-# (The `fast` profile trains on a few hundred digits for one epoch: expect blurry blobs.
-# The `full` profile trains longer on all 4,500 offline digits; notebook 03 trains a far
-# better gated PixelCNN.)
+# (The `fast` profile trains on 512 digits for one epoch, about a second: expect blobs,
+# not digits. The `full` profile trains for four epochs on 4,500 digits; notebook 03 trains
+# a far better gated PixelCNN.)
 
 # %%
 from course_lib import train
 
-train_digits = data.load_mnist("train", limit=profile.choose(full=None, fast=512))
-test_digits = data.load_mnist("test", limit=profile.choose(full=None, fast=128), verbose=False)
+train_digits = data.load_mnist("train", limit=profile.choose(full=4500, fast=512))
+test_digits = data.load_mnist("test", limit=profile.choose(full=500, fast=128), verbose=False)
 x_train = data.binarize(train_digits.images, seed=0)   # (N, 1, 28, 28) of 0/1, drawn once
 x_test = data.binarize(test_digits.images, seed=0)
 
