@@ -139,7 +139,7 @@ def own_work(student, name, modules=(pixelcnn,)):
 
     def run(*args, **kwargs):
         saved = [(m, key, value) for m in modules for key, value in list(vars(m).items())
-                 if not key.startswith("_") and getattr(value, "__module__", None) == m.__name__]
+                 if not key.startswith("_") and str(getattr(value, "__module__", "")).startswith("course_lib")]
         for m, key, _ in saved:
             setattr(m, key, Taken(f"{m.__name__}.{key}"))
         try:

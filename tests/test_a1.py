@@ -311,6 +311,9 @@ REFERENCE_CALLS = [
     ("a1_bpd", "def bits_per_dim(nll, x):\n"
                "    return torch.tensor([likelihood.nats_to_bits_per_dim(v, x[0].numel()) for v in nll.tolist()])",
      {"a1_bpd_check": "likelihood.nats_to_bits_per_dim"}),
+    ("a1_bpd", "def bits_per_dim(nll, x):\n"  # the same function, re-exported by the PixelCNN module
+               "    return torch.tensor([pixelcnn.nats_to_bits_per_dim(v, x[0].numel()) for v in nll.tolist()])",
+     {"a1_bpd_check": "pixelcnn.nats_to_bits_per_dim"}),
     ("a1_sample", "def sample(model, n, height, width):\n    return pixelcnn.sample(model, n, (1, height, width))",
      {"a1_sample_check": "pixelcnn.sample", "a1_sample_more": "pixelcnn.sample"}),
 ]
