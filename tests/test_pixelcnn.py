@@ -306,3 +306,13 @@ def test_every_model_runs_on_the_meta_device(cls, levels):
     assert model.row_logits(x, 5, model.begin_row(x, 5)).shape[-1] == 28
     conv = MaskedConv2d(3, 4, 5, "B", ).to("meta")
     assert conv(torch.empty(2, 3, 9, 9, device="meta")).shape == (2, 4, 9, 9)
+
+
+def test_naive_sampler_accepts_any_network():
+    """A plain nn.Module (no course interface) samples with method='naive' as a Bernoulli model."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(MaskedConv2d(1, 4, 3, "A"), torch.nn.ReLU(), MaskedConv2d(4, 1, 3, "B"))
+    a = sample(net, 2, (1, 6, 6), seed=0, method="naive")
+    assert a.shape == (2, 1, 6, 6) and set(a.unique().tolist()) <= {0.0, 1.0}
+    with pytest.raises(ValueError, match="naive"):
+        sample(net, 2, (1, 6, 6), method="fast")

@@ -482,6 +482,10 @@ def _fill(model: _Autoregressive, canvas: torch.Tensor, unknown: torch.Tensor, u
     """Fill the ``unknown`` pixels of ``canvas`` in raster order (the sampling loop)."""
     if method not in ("naive", "fast"):
         raise ValueError(f"method must be 'naive' (one full forward per pixel) or 'fast', got {method!r}")
+    if method == "fast" and not hasattr(model, "row_logits"):
+        raise ValueError("method='fast' needs a course model (begin_row / row_logits); "
+                         "use method='naive' for any other network")
+    levels = getattr(model, "levels", None)
     _, _, height, width = canvas.shape
     was_training = model.training
     model.eval()
@@ -502,7 +506,7 @@ def _fill(model: _Autoregressive, canvas: torch.Tensor, unknown: torch.Tensor, u
                         logits = model(canvas)[..., r, c]     # (N, 1) or (N, K, 1)
                     else:
                         logits = model.row_logits(canvas, r, state)[..., c]
-                    value = _draw(logits, u[:, :, r, c], model.levels).to(canvas.dtype)
+                    value = _draw(logits, u[:, :, r, c], levels).to(canvas.dtype)
                     canvas[:, :, r, c] = torch.where(todo, value, canvas[:, :, r, c])
     finally:
         model.train(was_training)
@@ -537,6 +541,8 @@ def sample(model: _Autoregressive, n: int, shape=(1, 28, 28), seed: int | None =
     about $10^{-7}$ of a probability to tell them apart). ``stop_after=t`` stops after the
     first t pixels (the rest stay 0): the sampling widget steps with it.
     Returns float {0, 1} images (Bernoulli) or int64 levels (softmax), (n, *shape).
+    Any network mapping (N, 1, H, W) images to logits works with ``method="naive"``; its
+    ``levels`` attribute (None when absent: Bernoulli) says which kind of logits it returns.
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive int, got {n!r}")
@@ -544,7 +550,7 @@ def sample(model: _Autoregressive, n: int, shape=(1, 28, 28), seed: int | None =
     if len(shape) != 3 or shape[0] != 1 or min(shape) < 1:
         raise ValueError(f"shape must be (1, H, W), one channel, got {shape}")
     device = _model_device(model)
-    dtype = torch.float32 if model.levels is None else torch.long
+    dtype = torch.float32 if getattr(model, "levels", None) is None else torch.long
     canvas = torch.zeros((n, *shape), dtype=dtype, device=device)
     unknown = torch.ones((n, *shape), dtype=torch.bool, device=device)
     return _fill(model, canvas, unknown, _uniforms((n, *shape), seed, generator, device), method,
@@ -572,7 +578,8 @@ def complete(model: _Autoregressive, images: torch.Tensor, known_mask: torch.Ten
     except RuntimeError as err:
         raise ValueError(f"known_mask of shape {tuple(known_mask.shape)} does not broadcast to "
                          f"the images' shape {tuple(images.shape)}") from err
-    model._input(images)                                           # checks dtype for this model
+    if hasattr(model, "_input"):
+        model._input(images)                                       # checks dtype for this model
     device = _model_device(model)
     canvas = torch.where(known, images, torch.zeros_like(images)).to(device)
     return _fill(model, canvas, ~known.to(device),
