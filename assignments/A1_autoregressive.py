@@ -646,6 +646,12 @@ viz.show_images(digits, nrow=8, title="16 digits drawn pixel by pixel from your 
 # we draw, and each pass recomputes the entire image although only one pixel changed.
 # That is the price of sequential generation; notebook 03 shows a faster sampler that gives
 # the same samples.
+#
+# On this course's 2-core CPU the `full` profile reached 98.9 nats per image (0.18 bits/dim)
+# on the 500 test digits after four epochs of about 17 s, and drew pen strokes, a few of
+# them digit-like: a small plain PixelCNN, blind spot included. The published PixelCNN
+# reaches 81.30 nats on binarised MNIST (van den Oord et al. 2016), with a far larger
+# network trained on 60,000 digits for much longer.
 
 # %% nbgrader={"grade": true, "grade_id": "a1_sample_check", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 class Spy(nn.Module):
