@@ -1,5 +1,6 @@
-r"""Explorers for autoregressive image models (notebook 03; ipywidgets 7 and 8).
+r"""Pictures and explorers for autoregressive image models (notebook 03; ipywidgets 7 and 8).
 
+* :func:`receptive_field_figure`: which input pixels one output pixel sees, and its blind spot;
 * :class:`SamplingStepper`: step through the sampling of one digit pixel by pixel and see
   $p(x_i \mid x_{<i})$ for the next pixel, the uniform number drawn and the pixel it gives.
 * :class:`CompletionExplorer`: hide part of a digit and watch the model complete it.
@@ -16,9 +17,30 @@ import torch
 from course_lib.models.pixelcnn import complete, sample
 from course_lib.viz import CourseFigure
 
-__all__ = ["SamplingStepper", "CompletionExplorer", "occlusion_mask"]
+__all__ = ["receptive_field_figure", "SamplingStepper", "CompletionExplorer", "occlusion_mask"]
 
 OCCLUSIONS = ("bottom rows", "right columns", "centre square")
+
+
+def receptive_field_figure(fields: Mapping[str, torch.Tensor], pixel: tuple[int, int],
+                           spots: Mapping[str, torch.Tensor] | None = None) -> CourseFigure:
+    """One panel per gradient picture (H, W): blue = seen, orange = blind spot, red x = the pixel."""
+    import numpy as np
+
+    fig = CourseFigure(figsize=(3.3 * len(fields), 3.5))
+    for i, (title, field) in enumerate(fields.items()):
+        picture = np.ones((*field.shape, 3))                       # white: not seen
+        picture[(field != 0).numpy()] = (0.12, 0.47, 0.71)         # blue: seen
+        if spots is not None and title in spots:
+            picture[spots[title].numpy()] = (1.0, 0.5, 0.05)       # orange: blind spot
+        ax = fig.add_subplot(1, len(fields), i + 1)
+        ax.imshow(picture, interpolation="nearest")
+        ax.plot(pixel[1], pixel[0], "x", color="red")
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig
 
 
 def occlusion_mask(kind: str, amount: int, size: int = 28) -> torch.Tensor:

@@ -173,22 +173,15 @@ print("type B mask:\n", pc.causal_mask(3, "B")[0, 0])
 # \partial x|$ on random inputs.
 
 # %%
+from course_lib.pixel_widgets import receptive_field_figure
+
 probe = (3, 3)
 fields = {f"type {t}, one 3×3 layer": pc.receptive_field(pc.MaskedConv2d(1, 1, 3, t), probe, (1, 7, 7))
           for t in ("A", "B")}
-fig = viz.CourseFigure(figsize=(6, 3))
-for i, (title, field) in enumerate(fields.items()):
-    ax = fig.add_subplot(1, 2, i + 1)
-    ax.imshow((field != 0).float().numpy(), cmap="Blues", vmin=0, vmax=1.3)
-    ax.plot(probe[1], probe[0], "rx")
-    ax.set_title(title, fontsize=9)
-    ax.set_xticks([])
-    ax.set_yticks([])
-fig.tight_layout()
 for title, field in fields.items():
     seen = [(int(r), int(c)) for r, c in torch.nonzero(field)]
-    print(f"{title}: sees {seen}")
-fig
+    print(f"{title}: sees (row, column) {seen}")
+receptive_field_figure(fields, probe)
 
 # %% [markdown]
 # Type A sees the three pixels above and the one on the left; type B also sees the pixel
@@ -224,30 +217,19 @@ assert fields["type A, one 3×3 layer"][4:].sum() == 0 and fields["type A, one 3
 
 # %%
 shape, pixel = (1, 28, 28), (14, 14)
-pictures = {
-    "plain PixelCNN, 4 layers": pc.PixelCNN(channels=16, layers=4),
-    "gated PixelCNN, 5 layers": pc.GatedPixelCNN(channels=16, layers=5),
+networks = {
+    "plain: 7×7 type A + 4 type-B layers": pc.PixelCNN(channels=16, layers=4),
+    "gated: first layer + 4 gated layers": pc.GatedPixelCNN(channels=16, layers=5),
 }
-fig = viz.CourseFigure(figsize=(9, 3.4))
-spots = {}
-for i, (title, net) in enumerate(pictures.items()):
-    field = pc.receptive_field(net, pixel, shape)
-    spots[title] = pc.blind_spot(field, pixel)
-    shown = (field != 0).float()
-    shown[spots[title]] = 0.5                                     # grey: the blind spot
-    ax = fig.add_subplot(1, 2, i + 1)
-    ax.imshow(shown.numpy(), cmap="Blues", vmin=0, vmax=1.1)
-    ax.plot(pixel[1], pixel[0], "rx")
-    ax.set_title(f"{title}\n{int((field != 0).sum())} pixels seen, blind spot: "
-                 f"{int(spots[title].sum())} pixels", fontsize=9)
-    ax.set_xticks([])
-    ax.set_yticks([])
-fig.tight_layout()
-fig
+fields = {title: pc.receptive_field(net, pixel, shape) for title, net in networks.items()}
+spots = {title: pc.blind_spot(field, pixel) for title, field in fields.items()}
+for title in fields:
+    print(f"{title}: sees {int((fields[title] != 0).sum())} pixels, blind spot {int(spots[title].sum())} pixels")
+receptive_field_figure(fields, pixel, spots)
 
 # %% [markdown]
-# Dark blue: the pixels the output at the red cross depends on. Light blue-grey: the blind
-# spot, past pixels inside the field's bounding box that no path reaches. The plain stack
+# Blue: the pixels the output at the red cross depends on. Orange: the blind spot, past
+# pixels inside the field's bounding box that no path reaches. The plain stack
 # misses a triangle above and to the right; the gated stack sees a full rectangle above
 # plus the row on the left.
 
@@ -297,8 +279,9 @@ runtime.report("independent-pixel baseline, test NLL", independent, "nats")
 #
 # We train three networks of similar size on the same digits:
 #
-# * the gated PixelCNN (no blind spot),
-# * a plain PixelCNN trained for about the same time,
+# * the gated PixelCNN (no blind spot), 7 epochs;
+# * a plain PixelCNN with about as many parameters. Its layers are cheaper, so we give it
+#   9 epochs, which take about as long as the gated network's 7 on a CPU;
 # * the Row LSTM (a small PixelRNN).
 #
 # `pc.fit_by_maximum_likelihood` runs the course's training loop (`course_lib.train.fit`:
@@ -338,14 +321,14 @@ gated_history, gated_minutes = train_model(
 torch.manual_seed(env.seed)
 plain = pc.PixelCNN(**profile.choose(full=dict(channels=45, layers=6), fast=dict(channels=8, layers=2)))
 plain_history, plain_minutes = train_model(
-    "plain_pixelcnn", plain, x_train, x_test, epochs=profile.choose(full=7, fast=1), lr=3e-3, batch_size=32)
+    "plain_pixelcnn", plain, x_train, x_test, epochs=profile.choose(full=9, fast=1), lr=3e-3, batch_size=32)
 
 # %%
 torch.manual_seed(env.seed)
 rnn = pc.RowLSTM(**profile.choose(full=dict(channels=32, hidden=32, layers=2),
                                   fast=dict(channels=8, hidden=8, layers=1)))
 rnn_history, rnn_minutes = train_model(
-    "row_lstm", rnn, x_train, x_test, epochs=profile.choose(full=4, fast=1), lr=3e-3, batch_size=32)
+    "row_lstm", rnn, x_train, x_test, epochs=profile.choose(full=3, fast=1), lr=3e-3, batch_size=32)
 
 # %% [markdown]
 # The curves: training loss and test NLL in bits per dimension, per epoch.
@@ -375,16 +358,22 @@ for name, (history, minutes) in results.items():
     runtime.report(f"{name}: test bits/dim", history.last["test bits/dim"])
     runtime.report(f"{name}: training time", minutes, "min")
 gated_nll, plain_nll = gated_history.last["test nats"], plain_history.last["test nats"]
-print(f"gated beats plain by {plain_nll - gated_nll:.1f} nats per image "
+print(f"gated minus plain: {gated_nll - plain_nll:+.2f} nats per image "
       f"({gated_minutes:.1f} vs {plain_minutes:.1f} min of training)")
 if not profile.fast:
-    assert gated_nll < plain_nll < independent and rnn_history.last["test nats"] < independent
+    assert max(gated_nll, plain_nll, rnn_history.last["test nats"]) < independent - 50
 
 # %% [markdown]
-# All three learn far more than the independent-pixel baseline of section 5, and the gated
-# network, which sees the whole context, beats the plain one of similar size trained for
-# about as long. (In the `fast` test profile the models are tiny and trained for one short
-# epoch, so these comparisons are not meaningful there.)
+# All three learn far more than the independent-pixel baseline of section 5 (over 50 nats
+# better). The printed difference between the gated and the plain network is what this
+# notebook measured; on our runs it was within about half a nat either way. Removing the
+# blind spot did not buy a measurable gain here: on 28×28 digits, a plain stack of six
+# layers already sees most of what matters for the next pixel of a stroke, and the gated
+# layer costs about twice the arithmetic of a plain one per channel. The gated
+# architecture's gains were reported on natural images with much deeper networks (van den
+# Oord et al. 2016: CIFAR-10, PixelCNN 3.14, gated PixelCNN 3.03 bits/dim). The PixelRNN
+# (Row LSTM) is behind both, with fewer parameters and fewer epochs. (In the `fast` test
+# profile the models are tiny and trained for one short epoch: ignore the numbers there.)
 #
 # ## 7. Samples
 #
@@ -456,7 +445,7 @@ from course_lib.pixel_widgets import CompletionExplorer, SamplingStepper, occlus
 originals = x_test[:6]
 for kind in ("bottom rows", "right columns"):
     known = occlusion_mask(kind, 14)                                 # (1, 28, 28), True = kept
-    completions = torch.cat([pc.complete(gated, originals, known, seed=s) for s in range(3)])
+    completions = pc.complete(gated, originals.repeat(3, 1, 1, 1), known, seed=0)   # 3 per digit
     hidden = ~known
     agree = (completions.reshape(3, -1, 1, 28, 28) == originals)[:, :, hidden].float().mean().item()
     print(f"{kind:14s}: completed pixels equal to the original's: {agree:.1%}")
@@ -560,6 +549,18 @@ Markdown(viz.markdown_table(["model", "test NLL [nats/image]", "bits/dim", "trai
 # data the same networks overfit less and can be trained longer: expect the gap to the
 # published figures to shrink; we have not measured it on this machine.
 #
+# Notebook 02's comparison of the families, with the autoregressive row now measured:
+
+# %%
+from course_lib import taxonomy
+
+family = "autoregressive (PixelCNN)"
+Markdown(taxonomy.comparison_table({
+    (family, "test NLL (bits/dim)"): f"{gated_history.last['test bits/dim']:.3f} (gated PixelCNN)",
+    (family, "time to sample 16 digits"): f"{timings['fast']:.1f} s (naive: {timings['naive']:.0f} s)",
+}))
+
+# %% [markdown]
 # ## Summary
 #
 # * An autoregressive model writes $p(x) = \prod_i p(x_i \mid x_{<i})$ for a fixed order
@@ -569,7 +570,7 @@ Markdown(viz.markdown_table(["model", "test NLL [nats/image]", "bits/dim", "trai
 #   even in training. PixelCNN uses masked convolutions (type A first, then type B): all
 #   conditionals in one parallel pass.
 # * Stacked masks leave a blind spot; the gated PixelCNN's vertical and horizontal stacks
-#   remove it, and it learns better in the same time.
+#   remove it. On our small digits that did not buy a measurable gain in the same time.
 # * Likelihoods are exact: we report nats per image and bits per dimension; a uniform
 #   model pays exactly 1 bit (binary) or $\log_2 K$ bits ($K$ levels).
 # * Sampling and completion go pixel by pixel; caching what the next pixel cannot change

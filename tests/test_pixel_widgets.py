@@ -73,3 +73,12 @@ def test_fit_by_maximum_likelihood_learns_logs_and_resumes(tmp_path):
                                         warmup=2, checkpoint=path, progress=False, verbose=False)
     assert resumed.records == history.records
     assert all(torch.equal(p, q) for p, q in zip(model.parameters(), again.parameters()))
+
+
+def test_receptive_field_figure_draws_one_panel_per_field():
+    from course_lib.models.pixelcnn import blind_spot, receptive_field
+    from course_lib.pixel_widgets import receptive_field_figure
+
+    field = receptive_field(PixelCNN(channels=4, layers=2), (8, 8), (1, 16, 16))
+    fig = receptive_field_figure({"a": field, "b": field}, (8, 8), {"a": blind_spot(field, (8, 8))})
+    assert len(fig.axes) == 2 and fig.axes[0].get_title() == "a"
