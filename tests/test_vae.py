@@ -342,3 +342,49 @@ def test_bad_inputs_raise_value_errors():
         V.ConditionalVAE()(torch.zeros(2, 784), torch.tensor([0, 10]))
     with pytest.raises(ValueError, match="labels"):
         V.ConditionalVAE()(torch.zeros(2, 784), torch.tensor([0.0, 1.0]))
+
+
+# --- evaluation and the pictures' codes --------------------------------------------------------
+
+def test_evaluate_negative_elbo_averages_the_reconstruction_over_samples():
+    torch.manual_seed(0)
+    model = V.VAE(pixels=16, hidden=8, latent=2, image_shape=(1, 4, 4))
+    x = (torch.rand(6, 16, generator=_gen(2)) > 0.5).float()
+    torch.manual_seed(5)
+    one = V.evaluate_negative_elbo(model, x, samples=1)
+    torch.manual_seed(5)
+    mu, logvar = model.encode(x)
+    logits = model.decode(V.reparameterize(mu, logvar))
+    torch.testing.assert_close(one, V.negative_elbo(x, logits, mu, logvar))
+    many = torch.stack([V.evaluate_negative_elbo(model, x, samples=50, batch_size=4) for _ in range(2)])
+    # 50-sample averages agree with each other far better than single samples do
+    singles = torch.stack([V.evaluate_negative_elbo(model, x) for _ in range(40)])
+    assert (many[0] - many[1]).abs().max() < singles.std(0).max()
+    with pytest.raises(ValueError, match="samples"):
+        V.evaluate_negative_elbo(model, x, samples=0)
+
+
+def test_manifold_codes_are_normal_quantiles_on_a_grid():
+    z = V.manifold_codes(n=3, edge=0.9)
+    q = D.Normal(0.0, 1.0).icdf(torch.tensor(0.9)).item()
+    assert z.shape == (9, 2)
+    torch.testing.assert_close(z[0], torch.tensor([-q, q]))     # top-left: z0 low, z1 high
+    torch.testing.assert_close(z[4], torch.tensor([0.0, 0.0]), atol=1e-6, rtol=0)
+    torch.testing.assert_close(z[8], torch.tensor([q, -q]))
+    with pytest.raises(ValueError, match="edge"):
+        V.manifold_codes(3, edge=1.0)
+
+
+def test_traversal_and_interpolation_codes():
+    code = torch.tensor([0.5, -1.0, 2.0])
+    t = V.traversal_codes(code, [0, 2], torch.tensor([-1.0, 0.0, 1.0]))
+    assert t.shape == (6, 3)
+    assert torch.equal(t[:3, 0], torch.tensor([-1.0, 0.0, 1.0])) and torch.equal(t[:3, 1:], code[1:].repeat(3, 1))
+    assert torch.equal(t[3:, 2], torch.tensor([-1.0, 0.0, 1.0])) and torch.equal(t[3:, :2], code[:2].repeat(3, 1))
+    path = V.interpolate(torch.zeros(2, 2), torch.ones(2, 2), 5)
+    assert path.shape == (5, 2, 2) and torch.equal(path[0], torch.zeros(2, 2)) and torch.equal(path[-1], torch.ones(2, 2))
+    torch.testing.assert_close(path[2], torch.full((2, 2), 0.5))
+    with pytest.raises(ValueError, match="out of range"):
+        V.traversal_codes(code, [3], torch.tensor([0.0]))
+    with pytest.raises(ValueError, match="steps"):
+        V.interpolate(torch.zeros(2), torch.ones(2), 1)

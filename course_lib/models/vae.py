@@ -39,7 +39,8 @@ from torch.nn import functional as F
 
 __all__ = ["reparameterize", "gaussian_kl", "gaussian_log_density", "bernoulli_log_likelihood",
            "gaussian_log_likelihood", "negative_elbo", "iwae_bound", "VAE",
-           "GaussianDecoderVAE", "ConvVAE", "ConditionalVAE", "vae_loss"]
+           "GaussianDecoderVAE", "ConvVAE", "ConditionalVAE", "vae_loss", "evaluate_negative_elbo",
+           "manifold_codes", "traversal_codes", "interpolate"]
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -446,3 +447,76 @@ class ConditionalVAE(VAE):
     def reconstruct(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         mu, _ = self.encode(x, y)
         return self.mean_image(self.decode(mu, y))
+
+
+# --- looking at a trained VAE: evaluation, the latent manifold, traversals, interpolation ---
+
+@torch.no_grad()
+def evaluate_negative_elbo(model: nn.Module, x: torch.Tensor, samples: int = 1,
+                           labels: torch.Tensor | None = None, batch_size: int = 500) -> torch.Tensor:
+    r"""$-\mathcal L(x)$ per image, its reconstruction term averaged over ``samples`` draws of z: (N,).
+
+    With the closed-form KL, only the reconstruction term is random; more samples make
+    the estimate less noisy, not different in expectation. Notebook 05.
+    """
+    if not isinstance(samples, int) or samples < 1:
+        raise ValueError(f"samples must be a positive int, got {samples!r}")
+    conditional = isinstance(model, ConditionalVAE)
+    if conditional and labels is None:
+        raise ValueError("a ConditionalVAE needs the labels of x")
+    model.eval()
+    out = []
+    for start in range(0, len(x), batch_size):
+        xb = x[start:start + batch_size]
+        yb = labels[start:start + batch_size] if conditional else None
+        mu, logvar = model.encode(xb, yb) if conditional else model.encode(xb)
+        recon = torch.zeros(len(xb), device=mu.device)
+        for _ in range(samples):
+            z = reparameterize(mu, logvar)
+            output = model.decode(z, yb) if conditional else model.decode(z)
+            recon = recon - model.log_likelihood(xb, output)
+        out.append(recon / samples + gaussian_kl(mu, logvar))
+    return torch.cat(out)
+
+
+def manifold_codes(n: int = 15, edge: float = 0.95) -> torch.Tensor:
+    r"""An n x n grid of 2-D codes, evenly spaced in *probability* under the prior: (n*n, 2).
+
+    $z = (\Phi^{-1}(u_1), \Phi^{-1}(u_2))$ for $u$ on an even grid in
+    $[1 - \text{edge}, \text{edge}]^2$, so every row and column of the picture holds the
+    same prior mass (Kingma and Welling's figure). Row i, column j is code
+    ``i * n + j``, z[1] decreasing down the rows. Notebook 05.
+    """
+    if not isinstance(n, int) or n < 2:
+        raise ValueError(f"n must be an int >= 2, got {n!r}")
+    if not 0.5 < edge < 1:
+        raise ValueError(f"edge must lie in (0.5, 1), got {edge}")
+    u = torch.linspace(1 - edge, edge, n, dtype=torch.float64)
+    values = torch.distributions.Normal(0.0, 1.0).icdf(u).float()        # (n,)
+    rows, cols = torch.meshgrid(values.flip(0), values, indexing="ij")
+    return torch.stack([cols.flatten(), rows.flatten()], 1)              # (n*n, 2)
+
+
+def traversal_codes(code: torch.Tensor, dims: list[int] | range, values: torch.Tensor) -> torch.Tensor:
+    """For each dim in ``dims``, copies of ``code`` (J,) with that coordinate set to each value.
+
+    Returns (len(dims) * len(values), J): one row of a picture per dimension. Notebook 05.
+    """
+    code = torch.as_tensor(code).flatten()
+    values = torch.as_tensor(values, dtype=code.dtype)
+    out = code.repeat(len(dims) * len(values), 1)
+    for row, d in enumerate(dims):
+        if not 0 <= d < len(code):
+            raise ValueError(f"dimension {d} out of range for a code of {len(code)} numbers")
+        out[row * len(values):(row + 1) * len(values), d] = values
+    return out
+
+
+def interpolate(start: torch.Tensor, end: torch.Tensor, steps: int) -> torch.Tensor:
+    """``steps`` points on the straight line from ``start`` to ``end`` (both included): (steps, ...). Notebook 05."""
+    if not isinstance(steps, int) or steps < 2:
+        raise ValueError(f"steps must be an int >= 2, got {steps!r}")
+    if start.shape != end.shape:
+        raise ValueError(f"start and end must have the same shape, got {tuple(start.shape)} and {tuple(end.shape)}")
+    t = torch.linspace(0, 1, steps, dtype=start.dtype).reshape(-1, *([1] * start.dim()))
+    return (1 - t) * start + t * end
