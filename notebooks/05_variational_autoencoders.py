@@ -382,8 +382,9 @@ if not profile.fast:   # the targets of the full run
 # The two terms pull against each other. The KL term is smallest (zero) when every
 # image's $q(z \mid x)$ *is* the prior, i.e. when the code says nothing about the image;
 # the reconstruction term wants codes that pin the image down. Training trades them: the
-# reconstruction falls a lot, and the KL *rises* from near zero to the printed value, the
-# number of nats of information the code carries about each image.
+# reconstruction falls a lot while the KL *rises* (both printed, from the first epoch to
+# the last): the KL is roughly the number of nats of information the code carries about
+# each image, and the model buys better reconstructions with it.
 #
 # ### Samples from the prior
 #
@@ -399,7 +400,8 @@ viz.show_images(torch.cat([x_test[:12], vae.reconstruct(x_test[:12])]), nrow=12,
                 title="test digits and their reconstructions (decoding the posterior mean)")
 
 # %% [markdown]
-# Most samples are recognisable digits, and all are blurry: section 7 comes back to why.
+# Many samples are recognisable digits, some are not, and all are blurry: the pros and
+# cons at the end come back to why.
 #
 # **The diagonal-Gaussian decoder.** The lecture's decoder outputs a mean *and* a
 # variance for every pixel, $p_\theta(x \mid z) = \mathcal N(\text{mean}(z),
