@@ -285,3 +285,40 @@ def fit(model: torch.nn.Module, loader, loss_fn: Callable | None = None, optimiz
         bar.close()
         model.eval()
     return history
+
+
+# --- mini-batches from tensors in memory ---------------------------------------------------
+
+class TensorBatches:
+    """Mini-batches of tensors already in memory, reshuffled every epoch: a light DataLoader.
+
+    ``fit(model, TensorBatches(images, batch_size=128), ...)`` trains exactly like a
+    shuffled ``DataLoader`` over a ``TensorDataset``, without its per-item overhead: on a
+    CPU a 784-400-20 VAE epoch costs about a third as much (notebooks 04 and 05). Shuffling
+    draws from torch's global generator, so ``runtime.setup(seed)`` fixes it and a resumed
+    ``fit`` continues the same sequence. One tensor gives batches that are tensors; several
+    give tuples (images, labels).
+    """
+
+    def __init__(self, *tensors: torch.Tensor, batch_size: int = 128, shuffle: bool = True,
+                 drop_last: bool = False):
+        if not tensors or not all(isinstance(t, torch.Tensor) for t in tensors):
+            raise ValueError("give one or more tensors with the examples along dim 0")
+        if len({len(t) for t in tensors}) != 1:
+            raise ValueError(f"all tensors need the same length, got {[len(t) for t in tensors]}")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        self.tensors, self.batch_size = tensors, batch_size
+        self.shuffle, self.drop_last = shuffle, drop_last
+
+    def __len__(self) -> int:
+        n = len(self.tensors[0])
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def __iter__(self):
+        n = len(self.tensors[0])
+        order = torch.randperm(n) if self.shuffle else torch.arange(n)
+        for i in range(len(self)):
+            index = order[i * self.batch_size:(i + 1) * self.batch_size]
+            batch = tuple(t[index] for t in self.tensors)
+            yield batch[0] if len(batch) == 1 else batch
