@@ -21,12 +21,13 @@ __all__ = ["train_toy_gan", "GANPlayground", "ring_figure"]
 
 def train_toy_gan(gan, target, *, epochs: int, n_data: int = 4096, batch_size: int = 128, k: int = 1,
                   generator_loss="non-saturating", lr: float = 1e-3, grid: torch.Tensor | None = None,
-                  n_samples: int = 2000, seed: int = 0, progress: bool = True):
+                  n_samples: int = 2000, seed: int = 0, progress: bool = True, optimizers: tuple | None = None):
     """Train an MLP GAN on samples of ``target`` (a ``data.GaussianMixture``) with ``train_gan``.
 
     After every epoch a snapshot is kept: ``{"epoch", "samples" (n_samples, D), "d_grid"}``
     where ``d_grid`` is D(x) on ``grid`` (1-D only). Returns ``(history, snapshots)``;
-    snapshot 0 is the untrained pair (notebook 06).
+    snapshot 0 is the pair as given. ``optimizers`` = (for G, for D); Adam(lr) by default
+    (notebook 06).
     """
     from course_lib.models.gan import sample, train_gan
 
@@ -46,7 +47,7 @@ def train_toy_gan(gan, target, *, epochs: int, n_data: int = 4096, batch_size: i
 
     gan.eval()
     snapshot(gan)
-    history, _ = train_gan(gan, loader, epochs, k=k, generator_loss=generator_loss, lr=lr,
+    history, _ = train_gan(gan, loader, epochs, k=k, generator_loss=generator_loss, lr=lr, optimizers=optimizers,
                            betas=(0.5, 0.999), evaluate=snapshot, progress=progress, verbose=False)
     return history, snapshots
 
