@@ -32,7 +32,7 @@ from torch.nn import functional as F
 
 __all__ = ["discriminator_loss", "saturating_generator_loss", "non_saturating_generator_loss",
            "GENERATOR_LOSSES", "MLPGenerator", "MLPDiscriminator", "DCGANGenerator",
-           "DCGANDiscriminator", "ConditionalBatchNorm2d", "ConditionalDCGANGenerator",
+           "DCGANDiscriminator", "dcgan_init_", "ConditionalBatchNorm2d", "ConditionalDCGANGenerator",
            "ConditionalDCGANDiscriminator", "GAN", "discriminator_step", "generator_step",
            "training_step", "make_optimizers", "train_gan", "sample", "to_unit"]
 
@@ -130,6 +130,19 @@ class MLPDiscriminator(nn.Module):
         return self.net(x)[:, 0]                                          # (N,)
 
 
+def dcgan_init_(module: nn.Module) -> nn.Module:
+    """DCGAN's initialisation (notebook 06): convolution weights ~ N(0, 0.02), batch norm scales ~ N(1, 0.02)."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) and not m.weight.is_meta:
+            nn.init.normal_(m.weight, 0.0, 0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d) and m.affine and not m.weight.is_meta:
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+    return module
+
+
 def _check_latent(z: torch.Tensor, latent_dim: int) -> torch.Tensor:
     if z.dim() == 4 and z.shape[2:] == (1, 1):
         z = z.flatten(1)
@@ -149,7 +162,7 @@ class DCGANGenerator(nn.Module):
     Fractionally strided (transposed) convolutions upsample 1x1 -> 7x7 -> 14x14 -> 28x28;
     batch norm after every layer but the last; ReLU inside, tanh at the output. No
     pooling, no fully connected hidden layer (the first transposed convolution of a
-    1x1 input is the "projection" of z).
+    1x1 input is the "projection" of z). Weights start as DCGAN's: N(0, 0.02).
     """
 
     def __init__(self, latent_dim: int = 64, channels: int = 32):
@@ -160,6 +173,7 @@ class DCGANGenerator(nn.Module):
         self.up1 = nn.ConvTranspose2d(4 * c, 2 * c, 4, 2, 1, bias=False)            # (N, 2c, 14, 14)
         self.norm2 = nn.BatchNorm2d(2 * c)
         self.up2 = nn.ConvTranspose2d(2 * c, 1, 4, 2, 1)                            # (N, 1, 28, 28)
+        dcgan_init_(self)
 
     def normalize(self, layer: int, h: torch.Tensor, labels=None) -> torch.Tensor:
         return (self.norm1 if layer == 1 else self.norm2)(h)
@@ -186,6 +200,7 @@ class DCGANDiscriminator(nn.Module):
         self.down2 = nn.Conv2d(c, 2 * c, 4, 2, 1, bias=False)                       # (N, 2c, 7, 7)
         self.norm2 = nn.BatchNorm2d(2 * c)
         self.out = nn.Conv2d(2 * c, 1, 7, 1, 0)                                     # (N, 1, 1, 1)
+        dcgan_init_(self)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         _check_digits(x)
@@ -249,7 +264,7 @@ class ConditionalDCGANGenerator(DCGANGenerator):
 class ConditionalDCGANDiscriminator(DCGANDiscriminator):
     r"""(image, label) -> logit, by projection: $\ell = w^\top h + e_y^\top h$ (notebook 06).
 
-    $h$ are the pooled features of the DCGAN discriminator and $e_y$ a learned vector
+    $h$ are the spatially averaged features of the DCGAN discriminator and $e_y$ a learned vector
     per class (Miyato and Koyama's projection discriminator, used with conditional
     batch norm in the generator by SNGAN and BigGAN).
     """
@@ -258,13 +273,15 @@ class ConditionalDCGANDiscriminator(DCGANDiscriminator):
         super().__init__(channels)
         self.num_classes = num_classes
         self.embed = nn.Embedding(num_classes, 2 * channels)
+        if not self.embed.weight.is_meta:
+            nn.init.normal_(self.embed.weight, 0.0, 0.02)   # start close to the unconditional D
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         if labels is None:
             raise ValueError("the conditional discriminator needs labels: D(x, y)")
         h = self.features(x)                                                        # (N, 2c, 7, 7)
         unconditional = self.out(h).flatten()                                       # (N,)
-        projection = (self.embed(labels) * h.sum((2, 3))).sum(1)                   # (N,)
+        projection = (self.embed(labels) * h.mean((2, 3))).sum(1)                  # (N,)
         return unconditional + projection
 
 
