@@ -161,7 +161,7 @@ for loss in (saturating_generator_loss, non_saturating_generator_loss):
     print(f"{loss.__name__}: d loss / d logit at D(G(z)) = 0.0025 is {grad.item():.4f}")
 
 # %% nbgrader={"grade": true, "grade_id": "a3_g_losses_check", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-g_cases = [(torch.zeros(3),), (torch.randn(8) * 3,), (torch.tensor([-200.0, 0.5, 200.0]),)]
+g_cases = [(torch.randn(8) * 3,), (torch.tensor([-200.0, 0.5, 200.0]),), (torch.zeros(3),)]
 checks.check_function(
     gan_checks.without_reference(non_saturating_generator_loss, reference.non_saturating_generator_loss,
                                  reference.saturating_generator_loss),

@@ -223,7 +223,7 @@ MISTAKES = [
      {"a3_d_loss_check": "overflows"}),
     ("a3_d_loss", "def discriminator_loss(real_logits, fake_logits):\n"
                   "    return F.softplus(-real_logits).sum() + F.softplus(fake_logits).sum()",
-     {"a3_d_loss_check": "summed", "a3_d_loss_more": ""}),
+     {"a3_d_loss_check": "summed"}),
     ("a3_g_losses", "def saturating_generator_loss(fake_logits):\n    return -F.softplus(fake_logits).mean()\n"
                     "def non_saturating_generator_loss(fake_logits):\n    return -F.softplus(-fake_logits).mean()",
      {"a3_g_losses_check": "sign is flipped", "a3_g_losses_more": "log 2"}),
