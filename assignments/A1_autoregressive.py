@@ -97,7 +97,10 @@ _ = runtime.set_cpu_threads(1)  # every model here is tiny: one CPU thread runs 
 def causal_mask(kernel_size, mask_type, in_channels=1, out_channels=1):
     """The 0/1 mask (out_channels, in_channels, k, k) of a masked convolution, in raster order."""
     # YOUR CODE HERE
-    raise NotImplementedError('causal_mask: start from zeros (k, k); put 1 on every row above the centre and left of the centre in the centre row (and on the centre itself for type B); then expand to (out_channels, in_channels, k, k).')
+    raise NotImplementedError(
+        'causal_mask: start from zeros (k, k); put 1 on every row above the centre '
+        'and left of the centre in the centre row (and on the centre itself for type '
+        'B); then expand to (out_channels, in_channels, k, k).')
 
 
 # %% [markdown]
@@ -217,12 +220,17 @@ class MaskedConv2d(nn.Conv2d):
 
     def __init__(self, in_channels, out_channels, kernel_size, mask_type):
         # YOUR CODE HERE
-        raise NotImplementedError('__init__: super().__init__(in_channels, out_channels, kernel_size, padding=kernel_size // 2), then self.register_buffer("mask", causal_mask(...)).')
+        raise NotImplementedError(
+            '__init__: super().__init__(in_channels, out_channels, kernel_size, '
+            'padding=kernel_size // 2), then self.register_buffer("mask", '
+            'causal_mask(...)).')
 
     def forward(self, x):
         """(B, in_channels, H, W) -> (B, out_channels, H, W), convolved with the masked kernel."""
         # YOUR CODE HERE
-        raise NotImplementedError('forward: F.conv2d(x, <the weight times the mask>, self.bias, padding=self.padding): mask in every forward pass.')
+        raise NotImplementedError(
+            'forward: F.conv2d(x, <the weight times the mask>, self.bias, '
+            'padding=self.padding): mask in every forward pass.')
 
 
 # %% [markdown]
@@ -402,7 +410,11 @@ for cin, cout, k, kind, shape in [(1, 3, 3, "A", (2, 1, 5, 6)), (3, 3, 3, "B", (
 def nll_per_image(logits, x):
     """-log p(x) of each image in nats, (N,): summed over every pixel of the image."""
     # YOUR CODE HERE
-    raise NotImplementedError('nll_per_image: Bernoulli (logits.dim() == 4): -[x log sigmoid(l) + (1 - x) log sigmoid(-l)] with F.logsigmoid; K levels (logits.dim() == 5): -F.log_softmax over dim 1, gathered at x; then sum over every axis but the first.')
+    raise NotImplementedError(
+        'nll_per_image: Bernoulli (logits.dim() == 4): -[x log sigmoid(l) + (1 - x) '
+        'log sigmoid(-l)] with F.logsigmoid; K levels (logits.dim() == 5): '
+        '-F.log_softmax over dim 1, gathered at x; then sum over every axis but the '
+        'first.')
 
 
 # %% [markdown]
@@ -514,7 +526,9 @@ for logits, x in (binary(2, 4, 4), levels(2, 5, 4, 4)):
 def bits_per_dim(nll, x):
     """Each image's NLL in bits per dimension, (N,): nats / (D ln 2), D = the values in ONE image."""
     # YOUR CODE HERE
-    raise NotImplementedError('bits_per_dim: D = the number of values in one image, x[0].numel(); divide the nats by D and by ln 2 (math.log(2)).')
+    raise NotImplementedError(
+        'bits_per_dim: D = the number of values in one image, x[0].numel(); divide '
+        'the nats by D and by ln 2 (math.log(2)).')
 
 
 # %%
@@ -580,7 +594,10 @@ checks.check_function(own_work(bits_per_dim, "bits_per_dim", (pixelcnn, likeliho
 def sample(model, n, height, width):
     """n binary images (n, 1, height, width), drawn pixel by pixel in raster order."""
     # YOUR CODE HERE
-    raise NotImplementedError('sample: canvas = zeros; for each row i, for each column j: p = sigmoid(model(canvas)[:, :, i, j]); canvas[:, :, i, j] = torch.bernoulli(p).')
+    raise NotImplementedError(
+        'sample: canvas = zeros; for each row i, for each column j: p = '
+        'sigmoid(model(canvas)[:, :, i, j]); canvas[:, :, i, j] = '
+        'torch.bernoulli(p).')
 
 
 # %% [markdown]

@@ -172,7 +172,9 @@ def binary_images(n, pixels=784, seed=0):
 def reparameterize(mu, logvar):
     """A sample z ~ N(mu, exp(logvar)) per entry, shape (N, J), that gradients pass through."""
     # YOUR CODE HERE
-    raise NotImplementedError('reparameterize: std = exp(logvar / 2); eps = torch.randn_like(mu); return mu + std * eps.')
+    raise NotImplementedError(
+        'reparameterize: std = exp(logvar / 2); eps = torch.randn_like(mu); return '
+        'mu + std * eps.')
 
 
 # %% [markdown]
@@ -281,7 +283,9 @@ checks.check_property("samples with logvar = log 9 have standard deviation 3", m
 def gaussian_kl(mu, logvar):
     """KL( N(mu, exp(logvar)) || N(0, I) ) per example, summed over the last axis: (N, J) -> (N,)."""
     # YOUR CODE HERE
-    raise NotImplementedError('gaussian_kl: -0.5 * (1 + logvar - mu**2 - exp(logvar)), summed over the last axis (dim=-1).')
+    raise NotImplementedError(
+        'gaussian_kl: -0.5 * (1 + logvar - mu**2 - exp(logvar)), summed over the '
+        'last axis (dim=-1).')
 
 
 # %% [markdown]
@@ -366,7 +370,9 @@ checks.check_gradient_flow(run_kl, {"mu": torch.randn(3, 2), "logvar": torch.ran
 def negative_elbo(x, logits, mu, logvar, reduction="mean"):
     """Minus the ELBO: BCE summed over pixels plus the KL; per example ('none'), or its 'mean' or 'sum'."""
     # YOUR CODE HERE
-    raise NotImplementedError('negative_elbo: F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(-1) + gaussian_kl(mu, logvar) is (N,); then reduce.')
+    raise NotImplementedError(
+        'negative_elbo: F.binary_cross_entropy_with_logits(logits, x, '
+        'reduction="none").sum(-1) + gaussian_kl(mu, logvar) is (N,); then reduce.')
 
 
 # %% [markdown]
@@ -484,22 +490,28 @@ class VAE(nn.Module):
     def __init__(self, pixels=784, hidden=400, latent=20):
         super().__init__()
         # YOUR CODE HERE
-        raise NotImplementedError('__init__: five nn.Linear layers: pixels->hidden, hidden->latent (mu), hidden->latent (logvar), latent->hidden, hidden->pixels.')
+        raise NotImplementedError(
+            '__init__: five nn.Linear layers: pixels->hidden, hidden->latent (mu), '
+            'hidden->latent (logvar), latent->hidden, hidden->pixels.')
 
     def encode(self, x):
         """x (N, pixels) -> (mu, logvar), each (N, latent)."""
         # YOUR CODE HERE
-        raise NotImplementedError('encode: x (N, pixels) -> (mu, logvar), each (N, latent).')
+        raise NotImplementedError(
+            'encode: x (N, pixels) -> (mu, logvar), each (N, latent).')
 
     def decode(self, z):
         """z (M, latent) -> logits (M, pixels), no sigmoid."""
         # YOUR CODE HERE
-        raise NotImplementedError('decode: z (M, latent) -> logits (M, pixels), no sigmoid.')
+        raise NotImplementedError(
+            'decode: z (M, latent) -> logits (M, pixels), no sigmoid.')
 
     def forward(self, x):
         """x -> (logits, mu, logvar): self.encode, reparameterize, self.decode."""
         # YOUR CODE HERE
-        raise NotImplementedError('forward: x -> (logits, mu, logvar): self.encode, reparameterize, self.decode.')
+        raise NotImplementedError(
+            'forward: x -> (logits, mu, logvar): self.encode, reparameterize, '
+            'self.decode.')
 
 
 # %% [markdown]
@@ -655,7 +667,9 @@ check_forward(new_vae(pixels=12, hidden=7, latent=3), 4, 12, 3)
 def iwae_bound(model, x, k):
     """The importance-weighted bound L_k(x) with k codes per image: (N,) nats."""
     # YOUR CODE HERE
-    raise NotImplementedError('iwae_bound: z = reparameterize of mu, logvar repeated k times; log w = log p(x|z) + log p(z) - log q(z|x); logsumexp over the k samples minus log k.')
+    raise NotImplementedError(
+        'iwae_bound: z = reparameterize of mu, logvar repeated k times; log w = log '
+        'p(x|z) + log p(z) - log q(z|x); logsumexp over the k samples minus log k.')
 
 
 # %% [markdown]

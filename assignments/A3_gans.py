@@ -84,7 +84,10 @@ _ = torch.manual_seed(0)  # the random inputs of the checks are the same on ever
 def discriminator_loss(real_logits, fake_logits):
     """-mean log D(real) - mean log(1 - D(fake)), from logits, stable for large |logits|."""
     # YOUR CODE HERE
-    raise NotImplementedError('discriminator_loss: softplus(-real_logits).mean() + softplus(fake_logits).mean(), or binary_cross_entropy_with_logits with targets 1 and 0.')
+    raise NotImplementedError(
+        'discriminator_loss: softplus(-real_logits).mean() + '
+        'softplus(fake_logits).mean(), or binary_cross_entropy_with_logits with '
+        'targets 1 and 0.')
 
 
 # %%
@@ -132,13 +135,15 @@ checks.check_shape(gan_checks.call(discriminator_loss, torch.randn(5), torch.ran
 def saturating_generator_loss(fake_logits):
     """mean log(1 - D(G(z))), to be minimised by G (the minimax loss)."""
     # YOUR CODE HERE
-    raise NotImplementedError('saturating_generator_loss: log(1 - sigmoid(l)) = -softplus(l).')
+    raise NotImplementedError(
+        'saturating_generator_loss: log(1 - sigmoid(l)) = -softplus(l).')
 
 
 def non_saturating_generator_loss(fake_logits):
     """-mean log D(G(z)), to be minimised by G (the loss used in practice)."""
     # YOUR CODE HERE
-    raise NotImplementedError('non_saturating_generator_loss: -log(sigmoid(l)) = softplus(-l).')
+    raise NotImplementedError(
+        'non_saturating_generator_loss: -log(sigmoid(l)) = softplus(-l).')
 
 
 # %%
@@ -201,7 +206,9 @@ checks.check_property("the non-saturating loss at D = 1/2 is log 2",
 def optimal_discriminator(p_data, p_g):
     """D*(x) = p_data(x) / (p_data(x) + p_g(x)), elementwise."""
     # YOUR CODE HERE
-    raise NotImplementedError("optimal_discriminator: the real data's probability divided by the sum of both probabilities.")
+    raise NotImplementedError(
+        "optimal_discriminator: the real data's probability divided by the sum of "
+        'both probabilities.')
 
 
 # %% nbgrader={"grade": true, "grade_id": "a3_optimal_d_check", "locked": true, "points": 2, "schema_version": 3, "solution": false}
@@ -245,7 +252,8 @@ def kl_divergence(p, q):
 def jensen_shannon(p, q):
     """JSD(p || q) = KL(p || m) / 2 + KL(q || m) / 2 with m = (p + q) / 2, over the last axis."""
     # YOUR CODE HERE
-    raise NotImplementedError('jensen_shannon: m = (p + q) / 2, then half of each KL divergence to m.')
+    raise NotImplementedError(
+        'jensen_shannon: m = (p + q) / 2, then half of each KL divergence to m.')
 
 
 # %%
@@ -303,7 +311,9 @@ checks.check_property("-log 4 + 2 JSD = V(G, D*)", -math.log(4) + 2 * gan_checks
 def training_step(generator, discriminator, g_optimizer, d_optimizer, real, k):
     """k discriminator steps (one real minibatch each, detached fakes), then one non-saturating generator step."""
     # YOUR CODE HERE
-    raise NotImplementedError('training_step: m = len(real) // k; loop k times over the minibatches for D (fakes under torch.no_grad()); then one step for G.')
+    raise NotImplementedError(
+        'training_step: m = len(real) // k; loop k times over the minibatches for D '
+        '(fakes under torch.no_grad()); then one step for G.')
 
 
 # %% [markdown]
@@ -373,11 +383,14 @@ class Generator(nn.Module):
         super().__init__()
         self.latent_dim = latent_dim
         # YOUR CODE HERE
-        raise NotImplementedError('__init__: three ConvTranspose2d layers 1 -> 7 -> 14 -> 28, BatchNorm2d + ReLU after the first two, tanh at the end.')
+        raise NotImplementedError(
+            '__init__: three ConvTranspose2d layers 1 -> 7 -> 14 -> 28, BatchNorm2d '
+            '+ ReLU after the first two, tanh at the end.')
 
     def forward(self, z):
         # YOUR CODE HERE
-        raise NotImplementedError('forward: reshape z to (N, latent_dim, 1, 1) and apply the layers.')
+        raise NotImplementedError(
+            'forward: reshape z to (N, latent_dim, 1, 1) and apply the layers.')
 
 
 class Discriminator(nn.Module):
@@ -386,11 +399,14 @@ class Discriminator(nn.Module):
     def __init__(self, channels=32):
         super().__init__()
         # YOUR CODE HERE
-        raise NotImplementedError('__init__: Conv2d 28 -> 14 (LeakyReLU), Conv2d 14 -> 7 (BatchNorm2d, LeakyReLU), Conv2d with a 7x7 kernel -> one logit.')
+        raise NotImplementedError(
+            '__init__: Conv2d 28 -> 14 (LeakyReLU), Conv2d 14 -> 7 (BatchNorm2d, '
+            'LeakyReLU), Conv2d with a 7x7 kernel -> one logit.')
 
     def forward(self, x):
         # YOUR CODE HERE
-        raise NotImplementedError('forward: apply the layers and flatten the (N, 1, 1, 1) output to (N,).')
+        raise NotImplementedError(
+            'forward: apply the layers and flatten the (N, 1, 1, 1) output to (N,).')
 
 
 # %% nbgrader={"grade": true, "grade_id": "a3_dcgan_check", "locked": true, "points": 2, "schema_version": 3, "solution": false}

@@ -227,13 +227,13 @@ viz.plot_history(history, title="Training loss per epoch [nats per pixel]")
 # | 00 welcome | – | the set-up, the data, the tools (this notebook) |
 # | [01 supervised vs unsupervised](01_supervised_unsupervised.ipynb) | 1 | a classifier, k-means, a 2-D map, a density model; Bayes' rule tying $p(y\mid x)$, $p(x\mid y)$ and $p(x)$ |
 # | [02 taxonomy](02_taxonomy.ipynb) | 2 | explicit vs implicit densities; the chain rule computed exactly on tiny images; maximum likelihood |
-# | [03 autoregressive models](03_autoregressive.ipynb) (coming) | 3 | PixelRNN's idea, PixelCNN with masked convolutions, bits per dimension |
-# | [04 autoencoders](04_autoencoders.ipynb) (coming) | 4 | a bottleneck, denoising, outlier detection, colourisation |
-# | [05 variational autoencoders](05_variational_autoencoders.ipynb) (coming) | 5 | the ELBO step by step, the reparameterisation trick, latent traversals |
-# | [06 GANs](06_gans.ipynb) (coming) | 6 | the minimax game, the optimal discriminator and the JSD proof, DCGAN, conditional GANs |
+# | [03 autoregressive models](03_autoregressive.ipynb) | 3 | PixelRNN's idea, PixelCNN with masked convolutions, bits per dimension |
+# | [04 autoencoders](04_autoencoders.ipynb) | 4 | a bottleneck, denoising, outlier detection, colourisation |
+# | [05 variational autoencoders](05_variational_autoencoders.ipynb) | 5 | the ELBO step by step, the reparameterisation trick, latent traversals |
+# | [06 GANs](06_gans.ipynb) | 6 | the minimax game, the optimal discriminator and the JSD proof, DCGAN, conditional GANs |
 #
 # Assignments: [**A0** a probability toolkit](../assignments/A0_probability_toolkit.ipynb)
-# (warm-up), [**A1** autoregressive models](../assignments/A1_autoregressive.ipynb) (coming),
-# [**A2** variational autoencoders](../assignments/A2_vae.ipynb) (coming),
-# [**A3** GANs](../assignments/A3_gans.ipynb) (coming). Each checks your code as you go and
+# (warm-up), [**A1** autoregressive models](../assignments/A1_autoregressive.ipynb),
+# [**A2** variational autoencoders](../assignments/A2_vae.ipynb),
+# [**A3** GANs](../assignments/A3_gans.ipynb). Each checks your code as you go and
 # tells you what is wrong, not just *that* something is.

@@ -17,7 +17,7 @@
 # the chain rule of probability, and compute it **exactly** on images so small that every
 # possible image can be listed. There we also see why **maximum likelihood** is the way
 # to train such a model, and that counting *is* maximum likelihood: the bridge to the
-# autoregressive models of [notebook 03](03_autoregressive.ipynb) (coming), trained by
+# autoregressive models of [notebook 03](03_autoregressive.ipynb), trained by
 # maximum likelihood with a network instead of a table.
 
 # %%
@@ -58,7 +58,7 @@ profile = env.profile
 #   (video frames, a robot's sensor readings) lets an agent imagine the outcome of its
 #   actions before taking them, as in model-based reinforcement learning.
 # * **Latent representations**: models with a latent code $z$ (VAEs,
-#   [notebook 05](05_variational_autoencoders.ipynb) (coming)) learn features from
+#   [notebook 05](05_variational_autoencoders.ipynb)) learn features from
 #   unlabeled data that help downstream tasks.
 # * **Density estimation** itself: an explicit $p(x)$ scores inputs and can flag outliers
 #   ([notebook 01](01_supervised_unsupervised.ipynb)).
@@ -386,7 +386,7 @@ Markdown(viz.markdown_table(["order", "full context: train bits/dim",
 #
 # PixelRNN and PixelCNN restrict the context in their own way, to the pixels above and to
 # the left, in raster order. PixelCNN's masked convolutions see only part of that region at
-# first (the "blind spot" of [notebook 03](03_autoregressive.ipynb) (coming)).
+# first (the "blind spot" of [notebook 03](03_autoregressive.ipynb)).
 #
 # ### 3.6 Why a table cannot scale, and why sampling is slow
 #
@@ -430,5 +430,5 @@ Markdown(taxonomy.comparison_table())
 # * Counting is maximum likelihood (with smoothing, MAP), and maximising the likelihood is
 #   minimising $\mathrm{KL}(p_\text{data} \,\|\, p_\text{model})$: cross-entropy = entropy + KL.
 # * Restricting the context makes the model smaller, but then the pixel order matters.
-# * Next, [notebook 03](03_autoregressive.ipynb) (coming): replace the table by a neural
+# * Next, [notebook 03](03_autoregressive.ipynb): replace the table by a neural
 #   network (PixelCNN), trained by maximum likelihood, and model 28×28 digits.
