@@ -235,7 +235,7 @@ Markdown(viz.records_table(feature_rows, formats={"raw pixels": ".1%", "30 PCA f
 # reported above), with tens of labels, and less as the labels grow (in the full profile
 # they even cost a little at 500 labels). Its 30 directions are linear and
 # were chosen to keep pixel variance, not to separate digits. PCA is the simplest feature
-# learner; notebook 04 (coming) builds its non-linear successor, the **autoencoder**: an
+# learner; [notebook 04](04_autoencoders.ipynb) builds its non-linear successor, the **autoencoder**: an
 # encoder squeezes the image through a narrow code, a decoder reconstructs the image from
 # it, and the code becomes a feature vector learned without labels, which should do better.
 # (A discriminative network learns features too, its hidden layer, but *with* labels.)

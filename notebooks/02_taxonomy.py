@@ -53,7 +53,7 @@ profile = env.profile
 # * **Realistic samples**: new images for art and design, and conditional versions that
 #   fill in what is missing: super-resolution (a sharp image given a blurry one),
 #   colourisation (a colour image given a grey one; [notebook 04](04_autoencoders.ipynb)
-#   (coming) does it with an autoencoder), inpainting.
+#   explains how an autoencoder learns it), inpainting.
 # * **Simulation and planning**: a generative model of how a time series continues
 #   (video frames, a robot's sensor readings) lets an agent imagine the outcome of its
 #   actions before taking them, as in model-based reinforcement learning.
@@ -294,7 +294,7 @@ assert share[counted] == max(share.values())
 # distribution, the maximum-likelihood fit, and moving any one of its numbers lowers the
 # training likelihood. Smoothing adds pseudo-counts, which is the **maximum a posteriori**
 # (MAP) estimate under a Beta prior: a little KL on the training set bought back as a
-# finite, better score on test images. Notebook 03 (coming) keeps exactly this principle,
+# finite, better score on test images. [Notebook 03](03_autoregressive.ipynb) keeps exactly this principle,
 # minimise the average $-\log p_\text{model}(x)$ of the training images, but replaces the
 # table by a PixelCNN whose conditionals come out of a softmax; nothing can be counted there,
 # so gradient descent does the maximising. (A0 has an exercise on the identity.)
@@ -405,8 +405,8 @@ Markdown(viz.markdown_table(
 # PixelRNN's recurrence over an $N \times N$ image needs $2N - 1$ sequential steps even
 # when all pixels are known (one per diagonal wave of the LSTM); PixelCNN removes that by
 # computing every conditional in one parallel pass during training. Drawing a *sample*
-# still needs one network evaluation per pixel, $N^2$ of them, for both. Notebook 03
-# (coming) times it.
+# still needs one network evaluation per pixel, $N^2$ of them, for both. [Notebook 03](03_autoregressive.ipynb)
+# times it.
 #
 # ## 4. The families compared
 #
