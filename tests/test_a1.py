@@ -210,7 +210,7 @@ MISTAKES = [
      {"a1_nll_check": "or divided by their number", "a1_nll_more": ""}),
     ("a1_nll", nll_cell(f"return {BCE}.flatten(1).sum(1) / math.log(2)"),
      {"a1_nll_check": "your result is in bits", "a1_nll_more": ""}),
-    ("a1_nll", nll_cell(f"return -{BCE}.flatten(1).sum(1)"), {"a1_nll_check": "wrong sign", "a1_nll_more": ""}),
+    ("a1_nll", nll_cell(f"return -{BCE}.flatten(1).sum(1)"), {"a1_nll_check": "sign is flipped", "a1_nll_more": ""}),
     ("a1_nll", nll_cell(f"return {BCE}.sum(dim=(2, 3))"), {"a1_nll_check": "shape is wrong", "a1_nll_more": ""}),
     ("a1_nll", nll_cell(f"if logits.dim() == 5:\n    return -logits.gather(1, x.unsqueeze(1)).flatten(1).sum(1)\n"
                         f"return {BCE}.flatten(1).sum(1)"),

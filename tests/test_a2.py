@@ -294,7 +294,7 @@ MISTAKES = [
     ("a2_iwae", iwae_variant(reduce="-(torch.logsumexp(log_w, dim=0) - math.log(k))"),
      {"a2_iwae_check": "the wrong sign", "a2_iwae_more": ""}),
     ("a2_iwae", iwae_variant(reduce="torch.log(torch.exp(log_w).mean(0))"),
-     {"a2_iwae_check": "inf or nan"}),
+     {"a2_iwae_check": "underflowed to 0"}),
     ("a2_iwae", iwae_variant(log_w="log_px_z"), {"a2_iwae_check": "proposal terms are missing"}),
     ("a2_iwae", iwae_variant(q_std="torch.exp(logvar_k)"), {"a2_iwae_check": "std vs log-variance"}),
     ("a2_iwae", iwae_variant(sample="z = mu_k + 0 * logvar_k"), {"a2_iwae_check": "decodes mu itself"}),
