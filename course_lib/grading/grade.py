@@ -70,7 +70,7 @@ KERNEL_NAME = "course-grader"
 @dataclass
 class Limits:
     cell_seconds: float = 30.0        # one cell
-    exercise_seconds: float = 60.0    # all the cells of one exercise (solution, demos, checks), per run
+    exercise_seconds: float = 120.0   # all the cells of one exercise (solution, demos, checks), per run
     memory_mb: int = 6144             # the kernel's address space (see sandbox_kernel)
     output_bytes: int = 100_000       # kept output per cell; the rest is dropped (costs nothing)
     flood_bytes: int = 200_000_000    # output of one cell past which it is stopped (costs its exercise)

@@ -63,6 +63,7 @@ import re
 import types
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 REFUSED, FLAGGED = "refused", "flagged"
 
@@ -225,13 +226,31 @@ _MISSING = object()
 
 
 def _is_module(name: str) -> bool:
-    """Whether ``name`` is a module (importing its package, for the modules answers may use)."""
-    if name.split(".")[0] not in ACCEPTED_MODULES | {"course_lib"}:
+    """Whether ``name`` is a module, found on disk without importing anything (the grader
+    need not import torch to screen ``from torch import nn``)."""
+    parts = name.split(".")
+    if parts[0] not in ACCEPTED_MODULES | {"course_lib"}:
         return False
     try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError, AttributeError):
+        spec = importlib.util.find_spec(parts[0])  # a top-level name: nothing is imported
+    except (ImportError, ValueError):
         return False
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    if spec is None or (len(parts) > 1 and not locations):
+        return False
+    for part in parts[1:]:
+        found = None
+        for folder in map(Path, locations):
+            if (folder / part / "__init__.py").is_file():
+                found = [str(folder / part)]
+            elif (folder / f"{part}.py").is_file() or any(folder.glob(f"{part}.*.so")):
+                found = []
+            if found is not None:
+                break
+        if found is None:
+            return False
+        locations = found
+    return True
 
 
 def _current_value(module: str, attrs: list[str]):
