@@ -55,3 +55,51 @@ def test_classes_are_guarded_too():
     finally:
         if "all" in vars(torch.Tensor):
             del torch.Tensor.all
+
+
+def test_special_methods_of_classes_are_guarded_too():
+    """nn.Module.__call__ replaced would make every layer (the reference's too) return anything."""
+    import torch
+
+    restore, verify = grading_guard.install([], modules=(), classes=("torch.nn.Module",), packages=())
+    original = torch.nn.Module.__call__
+    torch.nn.Module.__call__ = lambda self, *args, **kwargs: torch.zeros(())
+    try:
+        with pytest.raises(AssertionError, match=r"torch.nn.Module.__call__ \(replaced\)"):
+            verify()
+        assert torch.nn.Module.__call__ is original
+    finally:
+        torch.nn.Module.__call__ = original
+
+
+def test_layer_modules_are_guarded():
+    """torch.nn.modules.conv's `F` is what Conv2d.forward calls: patching it is caught."""
+    import torch.nn.modules.conv as conv
+
+    restore, verify = grading_guard.install([], modules=(), classes=())
+    original = conv.F
+    conv.F = types.SimpleNamespace(conv2d=lambda *args, **kwargs: None)
+    try:
+        with pytest.raises(AssertionError, match=r"torch.nn.modules.conv.F \(replaced\)"):
+            verify()
+        assert conv.F is original
+    finally:
+        conv.F = original
+
+
+def test_check_cells_see_the_instructor_s_names_and_the_real_builtins(capsys):
+    import builtins
+
+    namespace = {"target": 4.0, "__builtins__": builtins}
+    restore, verify = grading_guard.install([], modules=(), classes=(), packages=())
+    check, keep = grading_guard.isolate_checks(namespace, restore, verify)
+    namespace["target"], namespace["abs"] = 0.0, lambda value: 0.0  # a solution cell's top level
+    with pytest.raises(AssertionError, match="square"):
+        check("assert abs(-target) == 4.0, 'square'\nassert abs(-1) == 0, 'square'", "TOKEN-1")
+    assert "TOKEN-1" not in capsys.readouterr().out
+    namespace["target"] = 5.0
+    keep(["target"])  # an instructor's cell bound it again
+    check("assert abs(-target) == 5.0\nresult = 2 * target", "TOKEN-2")
+    assert capsys.readouterr().out == "TOKEN-2\n"
+    assert namespace["result"] == 10.0  # names a check binds are there for later cells
+    assert namespace["abs"](-3) == 0.0  # the student's own name is untouched

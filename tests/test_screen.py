@@ -1,65 +1,243 @@
-"""course_lib.grading.screen: honest solutions pass; routes to fool the checks are refused with a reason."""
+"""course_lib.grading.screen: the grading policy, as tables.
+
+ACCEPTED: ordinary PyTorch an honest answer uses (issue 7's list first): no finding at all.
+FLAGGED: unusual but harmless to the verdict: graded normally, marked for the instructor.
+REFUSED: constructs no honest answer needs, each with the reason the feedback gives.
+"""
 import pytest
 
-from course_lib.grading.screen import screen_source
+from course_lib.grading.screen import FLAGGED, REFUSED, Context, screen_source, top_level_names
 
-ALLOWED = [
-    "def f(x):\n    m = x.amax(dim=-1, keepdim=True)\n    return (x - m).exp().sum(-1).log() + m.squeeze(-1)",
-    "import math\nimport torch\nimport numpy as np\nimport torch.nn.functional as F\nfrom torch import nn\n"
-    "def f(x):\n    max = x.max()  # a local name may shadow a builtin\n    return F.relu(x) * math.pi + np.e + max",
-    "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.layer = nn.Linear(2, 2)\n"
-    "    def forward(self, x):\n        return self.layer(x)",
-    "from collections import Counter\ndef f(xs):\n    return Counter(xs).most_common(1)",
-    "def f(x):\n    y = x.clone()\n    y[0] = 1.0\n    return y",
+ACCEPTED = {
+    "masked conv subclass, super().__init__, register_buffer, weight.data *= mask": '''
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+class MaskedConv2d(nn.Conv2d):
+    def __init__(self, *args, mask_type="A", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.register_buffer("mask", torch.ones_like(self.weight))
+        _, _, h, w = self.weight.shape
+        self.mask[:, :, h // 2, w // 2 + (mask_type == "B"):] = 0
+        self.mask[:, :, h // 2 + 1:] = 0
+
+    def forward(self, x):
+        self.weight.data *= self.mask
+        return super().forward(x)
+''',
+    "F.conv2d with the masked weight": '''
+class MaskedConv2d(nn.Conv2d):
+    def forward(self, input):
+        return F.conv2d(input, self.weight * self.mask, self.bias, self.stride, self.padding)
+''',
+    "freezing D in a GAN step, optimiser steps": '''
+def generator_step(G, D, opt_g, z):
+    for p in D.parameters():
+        p.requires_grad = False
+    loss = -D(G(z)).mean()
+    opt_g.zero_grad()
+    loss.backward()
+    opt_g.step()
+    for p in D.parameters():
+        p.requires_grad = True
+    return loss.item()
+''',
+    "model.modules() and weight init": '''
+def init_weights(model):
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            m.weight.data.normal_(0.0, 0.02)
+            m.bias.data = torch.zeros_like(m.bias)
+''',
+    "class Encoder(object), old-style super, __call__": '''
+class Encoder(object):
+    def __init__(self, net):
+        super(Encoder, self).__init__()
+        self.net = net
+
+    def __call__(self, x):
+        return self.net(x)
+''',
+    "x.type, torch.no_grad, torch.distributions rsample": '''
+def sample(mu, log_var, x):
+    x = x.type(torch.float32)
+    with torch.no_grad():
+        baseline = x.mean()
+    std = torch.exp(0.5 * log_var)
+    return torch.distributions.Normal(mu, std).rsample() + 0 * baseline
+''',
+    "helpers and classes inside the cell, private names of its own": '''
+import math
+
+def _stable_max(x, dim):
+    return x.amax(dim=dim, keepdim=True)
+
+class _Reducer:
+    def __init__(self, dim):
+        self._dim = dim
+
+    def reduce(self, x):
+        m = _stable_max(x, self._dim)
+        return (x - m).exp().sum(self._dim).log() + m.squeeze(self._dim)
+
+def logsumexp(x, dim=-1):
+    return _Reducer(dim).reduce(x)
+''',
+    "numpy, itertools, collections, a local named like a builtin": '''
+import numpy as np
+import itertools
+from collections import Counter
+
+def f(x, input=None):
+    max = x.max()
+    pairs = list(itertools.combinations(range(3), 2))
+    return Counter(pairs).most_common(1), np.e * max
+''',
+    "top-level names that shadow builtins, global, nonlocal, an empty class": '''
+input = torch.randn(2, 3)
+steps = 0
+
+def count():
+    global steps
+    steps += 1
+
+def outer():
+    total = 0
+    def inner():
+        nonlocal total
+        total += 1
+    inner()
+    return total
+
+class Empty:
+    pass
+''',
+    "getattr and setattr with literal names, hasattr": '''
+def act(self, x, name):
+    fn = getattr(F, "relu")
+    setattr(self, "last", x)
+    return fn(x) if hasattr(self, name) else x
+''',
+    "%%time and %timeit": "%%time\nresult = torch.ones(3).sum()\n",
+    "an in-place copy of its own tensor": "def f(x):\n    y = x.clone()\n    y[0] = 1.0\n    return y",
+    "a docstring naming __init__ and __eq__": '''
+class Net(nn.Module):
+    """Calls super().__init__; does not define __eq__."""
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.Linear(2, 2)
+        self.__hidden = 1
+
+    def forward(self, x):
+        return self.layer(x) * self.__hidden
+''',
+}
+
+FLAGGED_TABLE = [
+    ("torch.backends.cudnn.benchmark = True", "sets `torch.backends.cudnn.benchmark`"),
+    ("torch.foo = 3", "assigns to `torch.foo`"),
+    ("def f(x):\n    model.extra = x", "assigns to an attribute of `model`, which this cell did not create"),
+    ("import scipy.special", "imports `scipy.special`"),
+    ("from course_lib import probability as ref", "imports the course's reference code"),
+    ("def f(x):\n    return probability.logsumexp(x)", "uses the course's reference code"),
+    ("import numpy as torch", "rebinds `torch`"),
+    ("t = torch", "binds or passes the module `torch`"),
+    ("class T(torch.Tensor):\n    pass", "subclasses torch.Tensor"),
+    ("class T:\n    def __eq__(self, other):\n        return True", "defines the special method `__eq__`"),
+    ("from math import *", "import *"),
+    ("def f():\n    return make().weight", None),  # plain reads of call results are fine
 ]
 
-REJECTED = [
+REFUSED_TABLE = [
     ("import os\nos._exit(0)", "`import os` is not allowed"),
     ("import sys\nsys.exit()", "`import sys` is not allowed"),
     ("import importlib", "`import importlib` is not allowed"),
-    ("from course_lib import checks", "`import course_lib` is not allowed"),
+    ("import subprocess", "`import subprocess` is not allowed"),
     ("import ctypes", "`import ctypes` is not allowed"),
-    ("AssertionError = Exception", "`AssertionError` is a Python builtin"),
-    ("def print(*a):\n    pass", "`print` is a Python builtin"),
-    ("torch.allclose = lambda *a, **k: True", "only allowed on `self`"),
-    ("t = torch\nt.isclose = None", "may only be used as `torch.something`"),
-    ("def f(x):\n    return x.__class__", "attribute `.__class__`"),
+    ("import builtins", "`import builtins` is not allowed"),
+    ("import gc", "`import gc` is not allowed"),
+    ("import inspect", "`import inspect` is not allowed"),
+    ("from course_lib import checks", "importing `checks` from `course_lib` is not allowed"),
+    ("import course_lib.grading.guard", "`import course_lib.grading.guard` is not allowed"),
+    ("import torch.utils.cpp_extension", "`import torch.utils.cpp_extension` is not allowed"),
+    ("from torch import _C", "importing `_C` from `torch` is not allowed"),
+    ("checks.check_function = None", "changes the course's code"),
+    ("def f():\n    return checks.check_function", "`checks` is the course's checking code"),
+    ("torch.allclose = lambda *a, **k: True", "replaces a function, class or module of `torch`"),
+    ("F.relu = None", "replaces a function, class or module of `torch.nn.functional`"),
+    ("torch.Tensor.all = None", "replaces a function, class or module of `torch`"),
+    ("del torch.isclose", "replaces a function, class or module of `torch`"),
+    ("def f(x):\n    return x.__class__.__mro__", "attribute `.__mro__`"),
     ("def f(g):\n    return g.__globals__", "attribute `.__globals__`"),
-    ("x = torch._C", "attribute `._C`"),
-    ("def f():\n    try:\n        1 / 0\n    except Exception as e:\n        return e.__traceback__.tb_frame.f_back",
+    ("def f(self):\n    self.__call__ = None", "assigning to `.__call__`"),
+    ("x = torch._C", "private attribute `._C`"),
+    ("def f(m):\n    return m._parameters", "private attribute `._parameters`"),
+    ("def f():\n    try:\n        1 / 0\n    except Exception as e:\n        return e.__traceback__",
      "attribute `.__traceback__`"),
     ("def f(e):\n    return e.tb_frame.f_back.f_globals", "attribute `.tb_frame`"),
     ("x = In[-1]", "`In` is not allowed"),
     ("x = _i3", "`_i3` is not allowed"),
     ("get_ipython().run_cell = None", "`get_ipython` is not allowed"),
     ("x = eval('1')", "`eval` is not allowed"),
+    ("exec('x = 1')", "`exec` is not allowed"),
+    ("c = compile('1', 'f', 'eval')", "`compile` is not allowed"),
+    ("m = __import__('os')", "`__import__` is not allowed"),
     ("x = globals()", "`globals` is not allowed"),
-    ("setattr(torch, 'isclose', None)", "`setattr` is not allowed"),
-    ("x = getattr(torch, 'isclose')", "`getattr` is not allowed"),
-    ("def f():\n    global torch", "`global` statements"),
-    ("class T:\n    def __eq__(self, other):\n        return True", "defining `__eq__`"),
-    ("x = '__builtins__'", "dunder"),
-    ("%time 1", "magics"),
+    ("x = vars(torch)", "`vars` is not allowed"),
+    ("f = open('/etc/passwd')", "`open` is not allowed"),
+    ("x = __grader_verify", "`__grader_verify` is not allowed"),
+    ("setattr(torch, 'isclose', None)", "replaces a function, class or module of `torch`"),
+    ("x = getattr(torch, 'o' + 's')", "`getattr` with a computed attribute name"),
+    ("def f(self, i):\n    setattr(self, f'conv{i}', None)", "`setattr` with a computed attribute name"),
+    ("g = getattr", "`getattr` may only be called directly"),
+    ("from operator import attrgetter", "importing `attrgetter` from `operator` is not allowed"),
+    ("T = type('T', (), {})", "`type(name, bases, dict)`"),
+    ("class T:\n    def __torch_function__(self, *a):\n        pass", "defining `__torch_function__`"),
+    ("class T:\n    def __getattribute__(self, n):\n        pass", "defining `__getattribute__`"),
+    ("x = '__builtins__'", "names `__builtins__`"),
+    ("%run other.py", "magics"),
     ("!rm -rf /", "magics"),
     ("def f(:", "syntax error"),
-    ("import numpy as torch", "rebinds `torch`"),
-    ("from math import *", "import *"),
-    ("def f():\n    return torch.utils.cpp_extension.load_inline('m', 'int x;')", "`.cpp_extension`"),
     ("def f():\n    return torch.multiprocessing.get_context()", "`.multiprocessing`"),
     ("x = torch.load('weights.pt')", "`.load`"),
-    ("def patch(self):\n    self.all = None\npatch(torch.Tensor)", "only allowed on `self` inside a method"),
     ("def f():\n    return torch.os.getpid()", "`.os`"),
-    ("x = __grader_verify", "`__grader_verify` is not allowed"),
+    ("from . import x", "relative imports"),
 ]
 
 
-@pytest.mark.parametrize("source", ALLOWED)
-def test_honest_solutions_pass(source):
-    assert screen_source(source) == []
+@pytest.mark.parametrize("source", ACCEPTED.values(), ids=ACCEPTED.keys())
+def test_ordinary_pytorch_is_accepted_without_remark(source):
+    assert [str(f) for f in screen_source(source)] == []
 
 
-@pytest.mark.parametrize("source, reason", REJECTED, ids=[r[1] for r in REJECTED])
-def test_hostile_code_is_refused_with_a_reason(source, reason):
+@pytest.mark.parametrize("source, reason", FLAGGED_TABLE, ids=[s for s, _ in FLAGGED_TABLE])
+def test_unusual_constructs_are_only_flagged(source, reason):
     findings = screen_source(source)
+    assert not [f for f in findings if f.severity == REFUSED], [str(f) for f in findings]
+    if reason is None:
+        assert findings == []
+    else:
+        assert any(f.severity == FLAGGED and reason in f.reason for f in findings), [str(f) for f in findings]
+
+
+@pytest.mark.parametrize("source, reason", REFUSED_TABLE, ids=[r for _, r in REFUSED_TABLE])
+def test_hostile_code_is_refused_with_a_reason(source, reason):
+    findings = [f for f in screen_source(source) if f.severity == REFUSED]
     assert findings, source
     assert any(reason in str(f) for f in findings), [str(f) for f in findings]
+
+
+def test_the_context_knows_the_instructor_s_imports():
+    context = Context.from_cells(["import torch.nn.functional as fn\nfrom course_lib import bayes"])
+    assert context.modules["fn"] == "torch.nn.functional" and context.modules["bayes"] == "course_lib.bayes"
+    refused = [f for f in screen_source("fn.softmax = None", context) if f.severity == REFUSED]
+    assert refused and "`torch.nn.functional`" in refused[0].reason
+    # A name the cell binds itself is the student's own, whatever the instructor's cells bound.
+    assert screen_source("def f(fn):\n    fn.x = 1\n    return fn") == []
+
+
+def test_top_level_names():
+    source = "import torch.nn as nn\nx, (y, z) = 1, (2, 3)\nfor i in range(2):\n    w = i\n" \
+             "def f(a):\n    b = a\nclass C:\n    d = 1\nwith open('f') as fh:\n    pass\n[q for q in []]"
+    assert top_level_names(source) == ["C", "f", "fh", "i", "nn", "w", "x", "y", "z"]

@@ -4,31 +4,37 @@
     python -m course_lib.grading.grade solutions/A0_probability_toolkit.ipynb submissions/ --force
 
 Writes ``<out>/points.csv`` (one row per student = submission file stem, one column per
-check ``grade_id``, then ``total`` and ``status``), ``<out>/feedback/<student>.md`` (every
-failed check with its hint, and the reasons a solution cell or a submission was
-rejected) and ``<out>/results/<student>.json`` (the raw result; a re-run skips a
-submission whose result exists for the same file contents, unless ``--force``).
+check ``grade_id``, then ``total``, ``status``, ``flagged`` (exercises marked for the
+instructor) and ``incidents`` (exercises that timed out, flooded or crashed)),
+``<out>/feedback/<student>.md`` (every failed check with its hint, the reasons a solution
+cell or a submission was rejected, what was flagged) and ``<out>/results/<student>.json``
+(the raw result; a re-run skips a submission whose result exists for the same file
+contents, unless ``--force``).
 
 How a submission is graded
 --------------------------
 1. The file must be a notebook of this assignment. From it we take **only the solution
    cells**, matched by nbgrader ``grade_id`` (or, if a cell's metadata was lost, by the
-   function it defines). A missing cell, or one rejected by the static screen
+   function it defines). A missing cell, or one the static screen refuses
    (:mod:`course_lib.grading.screen`), is replaced by the stub: its exercise scores 0 and the
-   feedback says why.
+   feedback says why. What the screen only flags is graded normally and marked.
 2. These cells are put into the **instructor's solution notebook** in place of the
    solutions; check cells and hidden tests are the instructor's, so a student who
    edits, deletes or adds check cells changes nothing.
 3. The notebook runs in a fresh kernel (:mod:`course_lib.grading.sandbox_kernel`: memory and CPU
-   limits) with a time limit per cell and per submission; outputs are capped. Up to
-   ``-j`` submissions run in parallel; a crash, a hang or a grader error in one becomes
-   that student's feedback and never stops the batch.
+   limits) with a time limit per cell and per exercise (so per submission: the exercise
+   limit times the number of exercises); outputs are capped. **One exercise's failure
+   costs only that exercise**: if a cell of an exercise times out, floods its output or
+   kills the kernel, that exercise's solution is replaced by its stub and the notebook runs
+   again in a fresh kernel. Up to ``-j`` submissions run in parallel; a crash, a hang or a
+   grader error in one becomes that student's feedback and never stops the batch.
 4. A check passes only if its cell finished without error **and** printed a random token
-   that the grader appended to the cell at run time (a fresh one per check cell and
-   run): the verdict is decided here, outside the kernel, and cannot be printed by code
-   that never saw the check cell's source. Before each check the modules the checks
-   rely on (torch, builtins, course_lib's ...) are restored to their state before any
-   student code ran, and a check during which they changed fails
+   that the grader put into the cell at run time (a fresh one per check cell and run):
+   the verdict is decided here, outside the kernel, and cannot be printed by code that
+   never saw the check cell's source. Before each check the modules the checks rely on
+   (torch, builtins, course_lib's ...) are restored to their state before any student
+   code ran, a check during which they changed fails, and the check's own code runs in a
+   namespace where the instructor's names have the instructor's values
    (:mod:`course_lib.grading.guard`).
 
 Threat model (what this does and does not defend): see docs/instructors.md.
@@ -54,6 +60,7 @@ from pathlib import Path
 
 from course_lib.grading import authoring
 from course_lib.files import atomic_write_text
+from course_lib.grading.screen import top_level_names
 from course_lib.grading.submissions import Source, load_source, read_submission
 from course_lib.viz import markdown_table
 
@@ -63,11 +70,16 @@ KERNEL_NAME = "course-grader"
 @dataclass
 class Limits:
     cell_seconds: float = 30.0        # one cell
-    submission_seconds: float = 120.0  # all cells from the first solution cell on
+    exercise_seconds: float = 120.0   # all the cells of one exercise (solution, demos, checks), per run
     memory_mb: int = 6144             # the kernel's address space (see sandbox_kernel)
-    output_bytes: int = 100_000       # kept output per cell; the rest is dropped
+    output_bytes: int = 100_000       # kept output per cell; the rest is dropped (costs nothing)
+    flood_bytes: int = 200_000_000    # output of one cell past which it is stopped (costs its exercise)
     startup_seconds: float = 90.0     # the instructor's cells before the first solution cell
     screen: bool = True               # the static screen of solution cells (off only to test the sandbox)
+
+    def submission_seconds(self, exercises: int) -> float:
+        """The time limit of one run of a submission: it scales with the number of exercises."""
+        return self.exercise_seconds * exercises
 
 
 @dataclass
@@ -88,6 +100,8 @@ class Result:
     checks: list[CheckResult] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    flags: list[str] = field(default_factory=list)      # "<exercise>: <what>", marked for the instructor
+    incidents: list[str] = field(default_factory=list)  # "<exercise>: <what happened>" (stubbed and re-run)
 
     @property
     def total(self) -> float:
@@ -106,7 +120,7 @@ _COURSE_IMPORTS = re.compile(r"^\s*from\s+course_lib\s+import\s+(.+)$|^\s*import
 
 
 def _guard_cell(nb) -> str:
-    """Source of the cell that snapshots the namespaces the checks rely on (grading_guard)."""
+    """Source of the cell that snapshots the namespaces the checks rely on (guard.py)."""
     modules = {"course_lib.checks"}
     for cell in nb.cells:
         if cell.cell_type == "code":
@@ -115,22 +129,48 @@ def _guard_cell(nb) -> str:
                     name = name.strip().split(" as ")[0].strip("() ")
                     if name.isidentifier():
                         modules.add(f"course_lib.{name}")
-    return ("from course_lib.grading.guard import install as __grader_install\n"
+    return ("from course_lib.grading.guard import install as __grader_install, isolate_checks as __grader_isolate\n"
             f"__grader_restore, __grader_verify = __grader_install({sorted(modules)!r})\n"
-            "del __grader_install\n")
+            "__grader_check, __grader_keep = __grader_isolate(globals(), __grader_restore, __grader_verify)\n"
+            "del __grader_install, __grader_isolate\n")
+
+
+def exercise_of_cells(nb) -> list[str | None]:
+    """For each cell, the exercise it belongs to: the grade id of the last solution cell at or
+    before it (its demos and check cells follow it), None before the first solution cell."""
+    group, groups = None, []
+    for cell in nb.cells:
+        if cell.cell_type == "code" and authoring.is_solution_cell(cell):
+            group = authoring.nbgrader_meta(cell)["grade_id"]
+        groups.append(group)
+    return groups
+
+
+def checks_by_exercise(nb) -> dict[str, list[str]]:
+    """Solution grade id -> the grade ids of the check cells of its exercise."""
+    out: dict[str, list[str]] = {}
+    for cell, group in zip(nb.cells, exercise_of_cells(nb)):
+        if group is not None:
+            out.setdefault(group, [])
+            if authoring.is_check_cell(cell):
+                out[group].append(authoring.nbgrader_meta(cell)["grade_id"])
+    return out
 
 
 def build_graded_notebook(source: Source, solutions: dict[str, str]) -> tuple[object, dict[int, tuple[str, str]]]:
     """The instructor's notebook with the student's solution cells; tokens per check cell index.
 
-    A guard cell goes just before the first solution cell; each check cell becomes
-    ``restore(); <check>; verify(); print(<token>)``. The ``__grader`` names cannot be
-    reached by solutions: the screen refuses names that start with two underscores.
+    A guard cell goes just before the first solution cell. Each check cell becomes
+    ``__grader_check(<its source>, <token>)``: it runs in a namespace of its own, between the
+    guard's restore and verify, then prints the token. Each other instructor cell after the
+    guard ends with ``__grader_keep(<names it binds>)``, so that check cells see the
+    instructor's values of those names whatever a solution rebinds. The ``__grader`` names
+    cannot be reached by solutions: the screen refuses names that start with two underscores.
     """
     import nbformat
 
     nb = copy.deepcopy(source.nb)
-    first = min(i for i, c in enumerate(nb.cells) if authoring.is_solution_cell(c))
+    first = min(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and authoring.is_solution_cell(c))
     nb.cells.insert(first, nbformat.v4.new_code_cell(_guard_cell(nb)))
     tokens: dict[int, tuple[str, str]] = {}
     for index, cell in enumerate(nb.cells):
@@ -141,16 +181,23 @@ def build_graded_notebook(source: Source, solutions: dict[str, str]) -> tuple[ob
         if authoring.is_solution_cell(cell):
             cell.source = solutions[gid]
         elif authoring.is_check_cell(cell):
+            if index < first:
+                raise ValueError(f"check cell {gid} comes before the first solution cell")
             token = secrets.token_hex(16)
             tokens[index] = (gid, token)
-            cell.source = f"__grader_restore()\n{cell.source}\n__grader_verify()\nprint({token!r})\n"
+            cell.source = f"__grader_check({cell.source!r}, {token!r})\n"
+        elif index > first:
+            names = [n for n in top_level_names(cell.source) if not n.startswith("_")]
+            if names:
+                cell.source = f"{cell.source}\n__grader_keep({names!r})\n"
     return nb, tokens
 
 
-def _kernelspec_dir(limits: Limits, root: Path) -> Path:
+def _kernelspec_dir(limits: Limits, root: Path, exercises: int) -> Path:
     spec = root / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
-    cpu = int(limits.startup_seconds + limits.submission_seconds + limits.cell_seconds + 30)
+    # Each run has a kernel of its own; a loop that ignores interrupts is killed by the OS.
+    cpu = int(limits.startup_seconds + limits.submission_seconds(exercises) + limits.cell_seconds + 30)
     argv = [sys.executable, "-m", "course_lib.grading.sandbox_kernel", "--memory-mb", str(limits.memory_mb),
             "--cpu-seconds", str(cpu), "--", "-f", "{connection_file}", "--HistoryManager.enabled=False"]
     (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "course grader",
@@ -162,7 +209,7 @@ def _make_client_class():
     from nbclient import NotebookClient
 
     class GradingClient(NotebookClient):
-        """nbclient with capped outputs, and a record of each cell's reply and token."""
+        """nbclient with capped outputs, a stop on floods, and a record of each cell's reply and token."""
 
         def __init__(self, nb, *, limits: Limits, tokens: dict[int, tuple[str, str]], **kw):
             super().__init__(nb, on_cell_executed=self._record_reply, **kw)
@@ -171,6 +218,7 @@ def _make_client_class():
             self.replies: dict[int, dict] = {}
             self.token_seen: set[int] = set()
             self.dropped: dict[int, int] = {}
+            self.flooded: int | None = None  # the cell whose output passed limits.flood_bytes
             self._bytes: dict[int, int] = {}
             self._tail: dict[int, str] = {}
 
@@ -178,6 +226,8 @@ def _make_client_class():
             self.replies[cell_index] = (execute_reply or {}).get("content", {})
 
         def output(self, outs, msg, display_id, cell_index):
+            if self.flooded is not None:
+                return None
             content = msg.get("content", {})
             if msg.get("msg_type") == "stream" and content.get("name") == "stdout" and cell_index in self.tokens:
                 text = self._tail.get(cell_index, "") + content.get("text", "")
@@ -185,9 +235,16 @@ def _make_client_class():
                     self.token_seen.add(cell_index)
                 self._tail[cell_index] = text[-64:]
             size = len(json.dumps(content, default=str))
-            used = self._bytes.get(cell_index, 0)
+            used, dropped = self._bytes.get(cell_index, 0), self.dropped.get(cell_index, 0)
+            if used + dropped + size > self.limits.flood_bytes:
+                # Stop the cell now: waiting for its reply would keep the grader reading the flood.
+                # Cancelling the reply task makes nbclient raise DeadKernelError; the run ends there.
+                self.flooded = cell_index
+                if self.task_poll_for_reply is not None:
+                    self.task_poll_for_reply.cancel()
+                return None
             if used + size > self.limits.output_bytes and msg.get("msg_type") != "error":
-                self.dropped[cell_index] = self.dropped.get(cell_index, 0) + size
+                self.dropped[cell_index] = dropped + size
                 return None
             self._bytes[cell_index] = used + size
             return super().output(outs, msg, display_id, cell_index)
@@ -207,7 +264,7 @@ def kernel_environment(workdir: Path) -> dict[str, str]:
     credentials) leak in; HOME and temporary files live in the submission's own folder."""
     keep = ("PATH", "LANG", "LC_ALL", "COURSE_PROFILE")
     env = {k: os.environ[k] for k in keep if k in os.environ}
-    course_root = str(Path(__file__).resolve().parents[1])
+    course_root = str(Path(__file__).resolve().parents[2])
     env.update(HOME=str(workdir), TMPDIR=str(workdir), IPYTHONDIR=str(workdir / ".ipython"),
                MPLCONFIGDIR=str(workdir / ".matplotlib"), MPLBACKEND="Agg",
                PYTHONPATH=course_root, MALLOC_ARENA_MAX="2",  # fewer malloc arenas: less address space
@@ -217,90 +274,139 @@ def kernel_environment(workdir: Path) -> dict[str, str]:
     return env
 
 
+@dataclass
+class _Run:
+    """One run of the graded notebook in a fresh kernel."""
+
+    results: dict[str, CheckResult]
+    notes: list[str] = field(default_factory=list)
+    incident: tuple[str | None, str, str] | None = None  # (exercise or None, short label, what happened)
+
+
 def run_submission(source: Source, solutions: dict[str, str], limits: Limits, kernel_dirs: Path,
-                   workdir: Path) -> tuple[list[CheckResult], list[str]]:
-    """Run the graded notebook in a sandbox kernel; the check verdicts and run-time notes."""
+                   workdir: Path) -> tuple[list[CheckResult], list[str], list[str]]:
+    """Run the graded notebook in sandbox kernels: verdicts, notes, and incidents.
+
+    One exercise's failure costs only that exercise: when a cell of an exercise times out,
+    floods its output or kills the kernel, that exercise's solution is replaced by its stub
+    and the notebook runs again in a fresh kernel, until a run has no incident (at most one
+    run more than there are exercises).
+    """
+    stubbed: dict[str, tuple[str, str]] = {}  # exercise -> (short label, what happened)
+    stopped: tuple[str | None, str, str] | None = None
+    for attempt in range(len(source.stubs) + 1):
+        current = {gid: source.stubs[gid] if gid in stubbed else src for gid, src in solutions.items()}
+        rundir = workdir / f"run{attempt}"
+        rundir.mkdir()
+        run = _run_once(source, current, limits, kernel_dirs, rundir)
+        if run.incident is None:
+            break
+        gid, short, what = run.incident
+        if gid is None or gid in stubbed or current[gid] == source.stubs[gid]:
+            stopped = run.incident  # nothing of the student's left to take out: report and stop
+            break
+        stubbed[gid] = (short, what)
+    notes = [f"exercise `{gid}`: {what}. It scores 0: its solution was replaced by the stub and the "
+             "notebook was run again for the other exercises." for gid, (_, what) in stubbed.items()]
+    notes += run.notes
+    incidents = [f"{gid}: {short}" for gid, (short, _) in stubbed.items()]
+    by_exercise = checks_by_exercise(source.nb)
+    for gid, (_, what) in stubbed.items():
+        for check_id in by_exercise.get(gid, []):
+            res = run.results[check_id]
+            if not res.passed:
+                res.message = f"not graded: {what} (so your solution cell `{gid}` was replaced by its stub)."
+    if stopped:
+        gid, short, what = stopped
+        notes.append(f"{what}; the checks after it did not run.")
+        incidents.append(f"{gid or 'start-up'}: {short}, stopped")
+        for res in run.results.values():
+            if not res.passed and not res.message:
+                res.message = "not run: " + what + "."
+    return [run.results[c.grade_id] for c in source.info.checks], notes, incidents
+
+
+def _run_once(source: Source, solutions: dict[str, str], limits: Limits, kernel_dirs: Path,
+              workdir: Path) -> _Run:
     from jupyter_client import AsyncKernelManager
     from jupyter_client.kernelspec import KernelSpecManager
 
     nb, tokens = build_graded_notebook(source, solutions)
     km = AsyncKernelManager(kernel_name=KERNEL_NAME,
-                       kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernel_dirs)]))
+                            kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernel_dirs)]))
+    # interrupt_on_timeout=False: a cell that times out raises CellTimeoutError, and the run ends
+    # there (the kernel is killed; the next run starts a fresh one).
     client = _make_client_class()(
         nb, limits=limits, tokens=tokens, km=km, timeout=int(limits.cell_seconds), allow_errors=True,
-        interrupt_on_timeout=True, startup_timeout=90, shutdown_kernel="immediate",
-        error_on_timeout={"ename": "TimeoutError", "evalue": "", "traceback": []})
-    results = {gid: CheckResult(gid, c.points) for gid, c in
-               ((c.grade_id, c) for c in source.info.checks)}
-    notes: list[str] = []
-    env = kernel_environment(workdir)
-    # The kernel's own chatter (and a student's writes to file descriptor 2) stay out of the log.
+        interrupt_on_timeout=False, startup_timeout=90, shutdown_kernel="immediate")
+    run = _Run({c.grade_id: CheckResult(c.grade_id, c.points) for c in source.info.checks})
     try:
-        _run_cells(client, nb, tokens, results, notes, limits, env, workdir)
+        _run_cells(client, nb, tokens, run, limits, kernel_environment(workdir), workdir)
     finally:  # we own the kernel manager, so nbclient leaves the kernel to us
         if km.has_kernel:
             from jupyter_core.utils import run_sync
 
             run_sync(km.shutdown_kernel)(now=True)
-    return [results[c.grade_id] for c in source.info.checks], notes
+    return run
 
 
-def _run_cells(client, nb, tokens, results, notes, limits: Limits, env, workdir) -> None:
-    from nbclient.exceptions import DeadKernelError
+def _run_cells(client, nb, tokens, run: _Run, limits: Limits, env, workdir) -> None:
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    stopped = ""
+    groups = exercise_of_cells(nb)
+    spent: dict[str, float] = {}
     # No student code runs before the first solution cell (the set-up and import cells are
-    # the instructor's): those cells get the start-up limit and the clock starts after them.
-    first_solution = min(i for i, c in enumerate(nb.cells) if authoring.is_solution_cell(c))
+    # the instructor's): those cells get the start-up limit. After it, every cell is charged
+    # to its exercise, whose cells together get limits.exercise_seconds per run.
     with client.setup_kernel(env=env, cwd=str(workdir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
-        deadline = None
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
-            if index < first_solution:
+            group = groups[index]
+            what = _describe(cell, index, tokens)
+            if group is None:
                 client.timeout = int(limits.startup_seconds)
             else:
-                deadline = deadline or time.monotonic() + limits.submission_seconds
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    stopped = (f"the submission used its whole time limit ({limits.submission_seconds:g} s); "
-                               "the remaining checks did not run.")
-                    break
-                client.timeout = max(1, int(min(limits.cell_seconds, remaining)))
+                left = limits.exercise_seconds - spent.get(group, 0.0)
+                if left < 1:
+                    run.incident = (group, "time budget", f"the exercise used its whole time budget "
+                                    f"({limits.exercise_seconds:g} s) before {what}")
+                    return
+                client.timeout = max(1, int(min(limits.cell_seconds, left)))
             started = time.monotonic()
             try:
                 client.execute_cell(cell, index, store_history=False)
+            except CellTimeoutError:
+                limit = ("the time limit per cell" if client.timeout >= limits.cell_seconds
+                         else f"what was left of the exercise's {limits.exercise_seconds:g} s")
+                run.incident = (group, "timed out", f"{what} was stopped after {client.timeout} s "
+                                f"({limit}; an endless loop?)")
+                return
             except DeadKernelError:
-                stopped = ("the kernel died (a crash such as a segmentation fault, os._exit or sys.exit "
-                           "at kernel level, or the memory limit) while running "
-                           + _describe(cell, index, tokens) + "; the remaining checks did not run.")
-                break
+                if client.flooded == index:
+                    run.incident = (group, "output flood", f"{what} printed more than "
+                                    f"{limits.flood_bytes:,} bytes of output, so it was stopped")
+                else:
+                    run.incident = (group, "kernel died", f"the kernel died (a crash such as a segmentation "
+                                    f"fault or os._exit, or the memory limit) while running {what}")
+                return
+            finally:
+                if group is not None:
+                    spent[group] = spent.get(group, 0.0) + time.monotonic() - started
             reply = client.replies.get(index, {})
-            if reply.get("ename") == "TimeoutError" and not reply.get("evalue"):
-                notes.append(f"{_describe(cell, index, tokens)} was stopped after "
-                             f"{time.monotonic() - started:.0f} s (time limit per cell: {client.timeout} s).")
             if authoring.is_solution_cell(cell) and reply.get("status") == "error" and reply.get("evalue"):
-                notes.append(f"{_describe(cell, index, tokens)} raised {_error_text(reply, cell)[:300]} "
-                             "when it ran, so what it defines may be missing.")
+                run.notes.append(f"{what} raised {_error_text(reply, cell)[:300]} "
+                                 "when it ran, so what it defines may be missing.")
             if index in client.dropped:
-                notes.append(f"{_describe(cell, index, tokens)} printed too much: "
-                             f"{client.dropped[index]:,} bytes of output were dropped.")
+                run.notes.append(f"{what} printed too much: {client.dropped[index]:,} bytes of output were dropped.")
             if index in tokens:
-                gid = tokens[index][0]
-                res = results[gid]
+                res = run.results[tokens[index][0]]
                 if reply.get("status") == "ok" and index in client.token_seen:
                     res.passed, res.points = True, res.max_points
                 elif reply.get("status") == "ok":
                     res.message = "the check did not run to its end (its completion token was not printed)."
-                elif reply.get("ename") == "TimeoutError" and not reply.get("evalue"):
-                    res.message = f"the check took longer than the time limit ({client.timeout} s): an endless loop?"
                 else:
                     res.message = _error_text(reply, cell)
-    if stopped:
-        notes.append(stopped)
-        for res in results.values():
-            if not res.passed and not res.message:
-                res.message = "not run: " + stopped
 
 
 def _describe(cell, index: int, tokens: dict) -> str:
@@ -325,16 +431,19 @@ def grade_one(path: Path, source: Source, limits: Limits, kernel_dirs: Path) -> 
                     status="graded", checks=[CheckResult(c.grade_id, c.points) for c in source.info.checks])
     try:
         result.sha256 = _sha256(path)
-        solutions, reasons = read_submission(path, source, limits.screen)
+        solutions, reasons, flags = read_submission(path, source, limits.screen)
         result.reasons += reasons
+        result.flags += flags
         if solutions is None:
             result.status = "rejected"
             for c in result.checks:
                 c.message = "submission rejected: " + reasons[0]
         else:
             with tempfile.TemporaryDirectory(prefix="grade-", ignore_cleanup_errors=True) as work:
-                result.checks, notes = run_submission(source, solutions, limits, kernel_dirs, Path(work))
+                result.checks, notes, incidents = run_submission(source, solutions, limits, kernel_dirs,
+                                                                 Path(work))
             result.reasons += notes
+            result.incidents += incidents
     except Exception as err:  # the grader's own failure must not stop the batch
         result.status = "error"
         result.reasons.append(f"grader error ({type(err).__name__}: {err}); ask your instructor to re-run it.")
@@ -351,6 +460,9 @@ def feedback_markdown(result: Result, source: Source) -> str:
              f"**Score: {result.total:g} / {result.max_total:g}**  ({result.status})", ""]
     if result.reasons:
         lines += ["## Notes on your submission", ""] + [f"- {r}" for r in result.reasons] + [""]
+    if result.flags:
+        lines += ["## Marked for your instructor to read (this costs no points)", ""]
+        lines += [f"- {f}" for f in result.flags] + [""]
     lines += ["## Checks", "", markdown_table(
         ["check", "points", "result"],
         [[c.grade_id, f"{c.points:g} / {c.max_points:g}", "passed" if c.passed else "failed"]
@@ -368,10 +480,12 @@ def points_csv(results: list[Result], source: Source) -> str:
     ids = [c.grade_id for c in source.info.checks]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["student"] + ids + ["total", "status"])
+    writer.writerow(["student"] + ids + ["total", "status", "flagged", "incidents"])
     for r in sorted(results, key=lambda r: r.student):
         points = {c.grade_id: c.points for c in r.checks}
-        writer.writerow([r.student] + [f"{points.get(i, 0):g}" for i in ids] + [f"{r.total:g}", r.status])
+        flagged = sorted({f.split(":", 1)[0] for f in r.flags})  # the exercises; the feedback says why
+        writer.writerow([r.student] + [f"{points.get(i, 0):g}" for i in ids]
+                        + [f"{r.total:g}", r.status, " ".join(flagged), "; ".join(r.incidents)])
     return buf.getvalue()
 
 
@@ -401,7 +515,7 @@ def grade_folder(source: Source, submissions: list[Path], out: Path, limits: Lim
         log(f"skipping {len(results)} submission(s) graded before (use --force to re-grade)")
 
     with tempfile.TemporaryDirectory(prefix="grader-kernels-") as tmp:
-        kernel_dirs = _kernelspec_dir(limits, Path(tmp))
+        kernel_dirs = _kernelspec_dir(limits, Path(tmp), len(source.stubs))
 
         def work(path: Path) -> Result:
             result = grade_one(path, source, limits, kernel_dirs)
@@ -410,7 +524,8 @@ def grade_folder(source: Source, submissions: list[Path], out: Path, limits: Lim
                           json.dumps(asdict(result) | {"total": result.total}, indent=1))
             atomic_write_text(feedback_dir / f"{path.stem}.md", feedback_markdown(result, source))
             log(f"{result.student:<24} {result.total:>5g} / {result.max_total:g}  {result.status:<8} "
-                f"{result.seconds:5.1f} s")
+                f"{result.seconds:5.1f} s" + ("  flagged" if result.flags else "")
+                + (f"  ({'; '.join(result.incidents)})" if result.incidents else ""))
             return result
 
         pool = ThreadPoolExecutor(max_workers=max(1, jobs))
@@ -451,26 +566,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="re-grade submissions graded before")
     parser.add_argument("--cell-timeout", type=float, default=Limits.cell_seconds,
                         help=f"seconds per cell (default {Limits.cell_seconds:g})")
-    parser.add_argument("--timeout", type=float, default=Limits.submission_seconds,
-                        help="seconds per submission, counted from its first solution cell "
-                             f"(default {Limits.submission_seconds:g})")
+    parser.add_argument("--exercise-timeout", type=float, default=Limits.exercise_seconds,
+                        help="seconds for all the cells of one exercise (its solution, demos and checks); "
+                             "a submission's limit is this times the number of exercises "
+                             f"(default {Limits.exercise_seconds:g})")
     parser.add_argument("--memory-mb", type=int, default=Limits.memory_mb,
                         help=f"kernel address-space limit in MB (default {Limits.memory_mb})")
     parser.add_argument("--output-bytes", type=int, default=Limits.output_bytes,
-                        help=f"output kept per cell (default {Limits.output_bytes})")
+                        help=f"output kept per cell, the rest is dropped (default {Limits.output_bytes})")
+    parser.add_argument("--flood-bytes", type=int, default=Limits.flood_bytes,
+                        help="output of one cell past which it is stopped and its exercise scores 0 "
+                             f"(default {Limits.flood_bytes})")
     parser.add_argument("--no-screen", action="store_true",
                         help="skip the static screen of solution cells (only to test the sandbox; unsafe)")
     args = parser.parse_args(argv)
     try:
-        if args.jobs < 1 or args.cell_timeout <= 0 or args.timeout <= 0 or args.memory_mb < 1024:
+        if args.jobs < 1 or args.cell_timeout <= 0 or args.exercise_timeout <= 0 or args.memory_mb < 1024:
             raise ValueError("-j must be >= 1, time limits > 0, and --memory-mb >= 1024")
         source = load_source(args.assignment)
         submissions = find_submissions(Path(args.submissions))
         out = Path(args.out) if args.out else Path("grades") / source.info.name
-        limits = Limits(args.cell_timeout, args.timeout, args.memory_mb, args.output_bytes,
-                        screen=not args.no_screen)
-        if args.timeout < args.cell_timeout:
-            raise ValueError("--timeout (per submission) must be at least --cell-timeout")
+        limits = Limits(args.cell_timeout, args.exercise_timeout, args.memory_mb, args.output_bytes,
+                        args.flood_bytes, screen=not args.no_screen)
+        if args.exercise_timeout < args.cell_timeout:
+            raise ValueError("--exercise-timeout must be at least --cell-timeout")
+        if args.flood_bytes < args.output_bytes:
+            raise ValueError("--flood-bytes must be at least --output-bytes")
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from course_lib.grading import authoring
-from course_lib.grading.screen import screen_source
+from course_lib.grading.screen import Context, screen_source
 
 MAX_SUBMISSION_BYTES = 20 * 2**20
 MAX_SOLUTION_CELL_CHARS = 50_000
@@ -34,6 +34,7 @@ class Source:
     info: authoring.AssignmentInfo
     stubs: dict[str, str]            # solution grade_id -> stub source
     functions: dict[str, set[str]]   # solution grade_id -> names of the functions it defines
+    context: Context = Context()     # what the screen knows of the instructor's cells
 
 
 def resolve_assignment(assignment: str) -> Path:
@@ -43,7 +44,7 @@ def resolve_assignment(assignment: str) -> Path:
         if not p.exists():
             raise ValueError(f"solution notebook {p} does not exist")
         return p
-    for root in (Path.cwd(), Path(__file__).resolve().parents[1]):
+    for root in (Path.cwd(), Path(__file__).resolve().parents[2]):
         candidate = root / "solutions" / f"{assignment}.ipynb"
         if candidate.exists():
             return candidate
@@ -62,38 +63,42 @@ def _defined_functions(source: str) -> set[str]:
 def load_source(assignment: str) -> Source:
     path = resolve_assignment(assignment)
     nb, info = authoring.read_solution(path)
-    stubs, functions = {}, {}
+    stubs, functions, instructor = {}, {}, []
     for cell in nb.cells:
         if authoring.is_solution_cell(cell) and cell.cell_type == "code":
             gid = authoring.nbgrader_meta(cell)["grade_id"]
             stubs[gid] = authoring.stub_code(cell.source, gid)
             functions[gid] = _defined_functions(cell.source)
-    return Source(path, nb, info, stubs, functions)
+        elif cell.cell_type == "code":
+            instructor.append(cell.source)
+    return Source(path, nb, info, stubs, functions, Context.from_cells(instructor))
 
 
-def read_submission(path: Path, source: Source, screen: bool = True) -> tuple[dict[str, str] | None, list[str]]:
-    """The student's solution sources by grade_id (stubs where refused), and the reasons.
+def read_submission(path: Path, source: Source, screen: bool = True
+                    ) -> tuple[dict[str, str] | None, list[str], list[str]]:
+    """The student's solution sources by grade_id (stubs where refused), the reasons, the flags.
 
-    Returns ``(None, reasons)`` when the whole submission is rejected.
+    Returns ``(None, reasons, [])`` when the whole submission is rejected. Each flag reads
+    ``"<grade_id>: line N: <what>"``: the screen marked it for the instructor; it costs nothing.
     """
     import nbformat
 
     size = path.stat().st_size
     if size > MAX_SUBMISSION_BYTES:  # checked before reading: the grader's memory is not the student's
         return None, [f"the file is {size / 2**20:.0f} MB, more than the "
-                      f"{MAX_SUBMISSION_BYTES // 2**20} MB a notebook of this assignment can need: clear the outputs"]
+                      f"{MAX_SUBMISSION_BYTES // 2**20} MB a notebook of this assignment can need: clear the outputs"], []
     data = path.read_bytes()
     try:
         raw = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         return None, [f"the file is not a Jupyter notebook: it is not valid JSON ({err}). "
-                      "Submit the .ipynb file saved by Jupyter or Colab (File > Download .ipynb)."]
+                      "Submit the .ipynb file saved by Jupyter or Colab (File > Download .ipynb)."], []
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
-        return None, ["the file is JSON but not a Jupyter notebook (it has no list of cells)."]
+        return None, ["the file is JSON but not a Jupyter notebook (it has no list of cells)."], []
     try:
         nb = nbformat.reads(json.dumps(raw), as_version=4)
     except Exception as err:
-        return None, [f"the file is not a valid Jupyter notebook ({type(err).__name__}: {str(err)[:200]})."]
+        return None, [f"the file is not a valid Jupyter notebook ({type(err).__name__}: {str(err)[:200]})."], []
 
     cells = [c for c in nb.cells if c.get("cell_type") == "code"]
     by_id: dict[str, str] = {}
@@ -114,8 +119,9 @@ def read_submission(path: Path, source: Source, screen: bool = True) -> tuple[di
                           "one was graded." for gid in sorted(duplicates)]
     if not by_id and other_ids:
         return None, [f"this is not a notebook of {source.info.name}: its graded cells "
-                      f"({', '.join(sorted(set(other_ids))[:5])}) belong to another assignment."]
+                      f"({', '.join(sorted(set(other_ids))[:5])}) belong to another assignment."], []
     taken: dict[str, str] = {}
+    flags: list[str] = []
     for gid, stub in source.stubs.items():
         src = by_id.get(gid)
         if src is None:
@@ -138,14 +144,16 @@ def read_submission(path: Path, source: Source, screen: bool = True) -> tuple[di
                            "its checks score 0.")
             taken[gid] = stub
             continue
-        findings = screen_source(src) if screen else []
-        if findings:
-            reasons.append(f"solution cell `{gid}` was rejected, its checks score 0: "
-                           + "; ".join(str(f) for f in findings[:5]))
+        findings = screen_source(src, source.context) if screen else []
+        refused = [f for f in findings if f.refused]
+        if refused:
+            reasons.append(f"solution cell `{gid}` was refused by the grader's screen, its checks score 0 "
+                           "(see the grading policy): " + "; ".join(str(f) for f in refused[:5]))
             taken[gid] = stub
             continue
+        flags += [f"{gid}: {f}" for f in findings]
         taken[gid] = src
     if not any("was not found" not in r for r in reasons) and not by_id:
         return None, [f"no solution cell of {source.info.name} was found in this notebook "
-                      "(is it a notebook of this assignment?)."]
-    return taken, reasons
+                      "(is it a notebook of this assignment?)."], []
+    return taken, reasons, flags
