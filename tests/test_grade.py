@@ -269,7 +269,7 @@ def test_cli(a0_dir, tmp_path, capsys):
     code = grade.main(["A0_probability_toolkit", str(subs), "--out", str(tmp_path / "out"), "-j", "2"])
     assert code == 0
     text = capsys.readouterr().out
-    assert "16 points" in text and "points.csv" in text
+    assert f"{FULL} points" in text and "points.csv" in text
     row = json.loads((tmp_path / "out" / "results" / "not_json.json").read_text())
     assert row["status"] == "rejected"
     assert grade.main(["no_such_assignment", str(subs)]) == 2

@@ -103,3 +103,17 @@ def test_check_cells_see_the_instructor_s_names_and_the_real_builtins(capsys):
     assert capsys.readouterr().out == "TOKEN-2\n"
     assert namespace["result"] == 10.0  # names a check binds are there for later cells
     assert namespace["abs"](-3) == 0.0  # the student's own name is untouched
+
+
+def test_a_helper_one_check_cell_defines_serves_the_later_checks(capsys):
+    """A3's check cells define private helpers (``_distribution``) that later checks call;
+    a solution cell that rebinds the name in between does not reach those checks."""
+    import builtins
+
+    namespace = {"__builtins__": builtins}
+    restore, verify = grading_guard.install([], modules=(), classes=(), packages=())
+    check, keep = grading_guard.isolate_checks(namespace, restore, verify)
+    check("def _double(v):\n    return 2 * v\nassert _double(2) == 4", "T1")
+    namespace["_double"] = lambda v: 4  # a later solution cell's top level
+    check("assert _double(3) == 6, 'the instructor helper'", "T2")
+    assert capsys.readouterr().out == "T1\nT2\n"

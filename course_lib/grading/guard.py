@@ -137,7 +137,9 @@ def isolate_checks(namespace: dict, restore: Callable[[], None], verify: Callabl
             raise
         verify()
         for key, value in scope.items():
-            if not key.startswith("_") and (key not in before or before[key] is not value):
+            # Helpers a check cell defines for later checks (``_distribution``) are the
+            # instructor's too; only dunders and IPython's ``_`` stay behind.
+            if not key.startswith("__") and key != "_" and (key not in before or before[key] is not value):
                 namespace[key] = kept[key] = value
         _print(token, flush=True)
 
