@@ -564,7 +564,7 @@ def _value_hint(found: torch.Tensor, expected: torch.Tensor, args: tuple | None,
                             "of the input: the shift by the max is not undone correctly (after "
                             "subtracting m inside the exp, add m back, once).")
         if several and offset is not None and abs(offset) > 1e-9:
-            return (f"all your values are off by the same constant {_number(offset)}: an additive term "
+            return (f"all your values are off by the same constant {offset:.6g}: an additive term "
                     "(a normaliser, a shift, a log-constant) is missing or extra.")
         if several and ratio is not None:
             return (f"all your values are the expected ones times the same factor {_number(ratio)}: a "
