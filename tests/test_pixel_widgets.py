@@ -82,3 +82,34 @@ def test_receptive_field_figure_draws_one_panel_per_field():
     field = receptive_field(PixelCNN(channels=4, layers=2), (8, 8), (1, 16, 16))
     fig = receptive_field_figure({"a": field, "b": field}, (8, 8), {"a": blind_spot(field, (8, 8))})
     assert len(fig.axes) == 2 and fig.axes[0].get_title() == "a"
+
+
+def test_train_or_load_reuses_a_checkpoint_keyed_by_settings_and_retrains_on_request(tmp_path):
+    from course_lib.models.pixelcnn import train_or_load
+
+    torch.manual_seed(0)
+    images = (torch.rand(32, 1, 8, 8) < 0.3).float()
+
+    def run(channels=6, lr=1e-2, settings=None, retrain=False):
+        torch.manual_seed(1)
+        model = PixelCNN(channels=channels, layers=1)
+        history, path = train_or_load("tiny", model, images, images[:8], epochs=2, lr=lr,
+                                      batch_size=16, settings=settings or {"data": "a"},
+                                      retrain=retrain, directory=tmp_path, progress=False,
+                                      verbose=False)
+        return model, history, path
+
+    first, history, path = run()
+    stamp = path.stat().st_mtime_ns
+    loaded, again, same_path = run()                                     # unchanged: reload
+    assert same_path == path and path.stat().st_mtime_ns == stamp       # nothing written
+    assert again.records == history.records
+    assert all(torch.equal(p, q) for p, q in zip(first.parameters(), loaded.parameters()))
+    for changed in (dict(channels=7), dict(lr=2e-2), dict(settings={"data": "b"})):
+        assert run(**changed)[2] != path                                  # another key: trains
+    forced, forced_history, forced_path = run(retrain=True)              # the switch
+    assert forced_path == path and path.stat().st_mtime_ns != stamp
+    assert len(forced_history) == 2
+    with pytest.raises(ValueError, match="config"):
+        train_or_load("x", torch.nn.Conv2d(1, 1, 1), images, images, epochs=1, lr=1e-3,
+                      batch_size=8, directory=tmp_path)

@@ -316,3 +316,29 @@ def test_naive_sampler_accepts_any_network():
     assert a.shape == (2, 1, 6, 6) and set(a.unique().tolist()) <= {0.0, 1.0}
     with pytest.raises(ValueError, match="naive"):
         sample(net, 2, (1, 6, 6), method="fast")
+
+
+def test_gated_without_vertical_residual_is_causal_blind_spot_free_and_samples_the_same_fast():
+    torch.manual_seed(0)
+    model = GatedPixelCNN(channels=12, layers=3, vertical_residual=False)
+    h = w = 12
+    order = _raster_index(h, w)
+    for pixel in [(0, 5), (6, 6), (11, 11)]:
+        field = receptive_field(model, pixel, (1, h, w))
+        assert not (field[order >= order[pixel]] != 0).any() and (field != 0).any()
+        assert blind_spot(field, pixel).sum() == 0
+    model = model.double()
+    assert torch.equal(sample(model, 2, (1, 9, 8), seed=1, method="naive"),
+                       sample(model, 2, (1, 9, 8), seed=1, method="fast"))
+
+
+def test_the_vertical_residual_changes_the_network_and_its_checkpoint_key():
+    torch.manual_seed(0)
+    x = (torch.rand(2, 1, 8, 8) < 0.5).float()
+    outputs, configs = [], []
+    for residual in (True, False):
+        torch.manual_seed(1)
+        model = GatedPixelCNN(channels=6, layers=3, vertical_residual=residual)
+        outputs.append(model(x))
+        configs.append(model.config)
+    assert not torch.equal(outputs[0], outputs[1]) and configs[0] != configs[1]

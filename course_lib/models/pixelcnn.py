@@ -50,7 +50,7 @@ from course_lib.train import History, fit
 
 __all__ = ["causal_mask", "MaskedConv2d", "nll_per_image", "bits_per_dim_of", "PixelCNN",
            "GatedPixelCNN", "RowLSTM", "sample", "complete", "receptive_field", "blind_spot",
-           "uniform_logits", "evaluate_nll", "fit_by_maximum_likelihood"]
+           "uniform_logits", "evaluate_nll", "fit_by_maximum_likelihood", "train_or_load"]
 
 MASK_TYPES = ("A", "B")
 
@@ -286,18 +286,22 @@ class GatedLayer(nn.Module):
     * vertical stack: a $(k//2 + 1) \times k$ convolution over the rows *above* (the first
       layer is shifted down one row so that row $r$ sees rows $< r$ only); it sees a
       rectangle above the pixel, which grows by $k//2$ rows and columns per layer -- no blind
-      spot.
+      spot. With ``vertical_residual`` (not in the first layer) it adds its gated output to
+      its input, as the horizontal stack does; van den Oord et al.'s figure 2 has the residual
+      in the horizontal stack only.
     * horizontal stack: a $1 \times (k//2 + 1)$ convolution over the pixels on the left in
       the same row (the first layer: the $k//2$ pixels strictly left), plus a 1x1
       link from the vertical stack, a gate, a 1x1 convolution and a residual connection.
     """
 
-    def __init__(self, in_channels: int, channels: int, kernel_size: int, first: bool):
+    def __init__(self, in_channels: int, channels: int, kernel_size: int, first: bool,
+                 vertical_residual: bool = True):
         super().__init__()
         if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size % 2 == 0 \
                 or kernel_size < (3 if first else 1):
             raise ValueError(f"kernel_size must be an odd int (>= 3 for the first layer), got {kernel_size!r}")
         self.first, self.p = first, kernel_size // 2
+        self.vertical_residual = vertical_residual and not first
         self.vertical = nn.Conv2d(in_channels, 2 * channels, (self.p + 1, kernel_size))
         # the first layer sees the p pixels strictly left, later layers p left and the pixel
         self.horizontal = nn.Conv2d(in_channels, 2 * channels, (1, self.p + (0 if first else 1)))
@@ -311,7 +315,8 @@ class GatedLayer(nn.Module):
             pre = self.vertical(F.pad(v, (p, p, p + 1, 0)))[:, :, :height]
         else:            # rows r - p .. r of a stack that already sees only rows < r
             pre = self.vertical(F.pad(v, (p, p, p, 0)))
-        return _gate(pre), self.vertical_to_horizontal(pre)
+        out = v + _gate(pre) if self.vertical_residual else _gate(pre)
+        return out, self.vertical_to_horizontal(pre)
 
     def horizontal_stack(self, h: torch.Tensor, link: torch.Tensor) -> torch.Tensor:
         """(N, C_in, H, W) and the vertical link (N, 2C, H, W) -> (N, C, H, W)."""
@@ -332,20 +337,30 @@ class GatedPixelCNN(_Autoregressive):
     """
 
     def __init__(self, channels: int = 64, layers: int = 6, kernel_size: int = 3,
-                 first_kernel_size: int = 7, levels: int | None = None, head: int | None = None):
+                 first_kernel_size: int = 7, levels: int | None = None, head: int | None = None,
+                 vertical_residual: bool = True):
         super().__init__(levels)
         self.config = dict(channels=channels, layers=layers, kernel_size=kernel_size,
-                           first_kernel_size=first_kernel_size, levels=levels, head=head)
+                           first_kernel_size=first_kernel_size, levels=levels, head=head,
+                           vertical_residual=vertical_residual)
         self.layers = nn.ModuleList(
             [GatedLayer(1, channels, first_kernel_size, first=True)]
-            + [GatedLayer(channels, channels, kernel_size, first=False) for _ in range(layers - 1)])
+            + [GatedLayer(channels, channels, kernel_size, first=False,
+                          vertical_residual=vertical_residual) for _ in range(layers - 1)])
         self.head = _head(channels, head or channels, self.out_channels)
         self.rows_above = first_kernel_size // 2 + 1 + (layers - 1) * (kernel_size // 2)
 
     def forward_float(self, inp: torch.Tensor) -> torch.Tensor:
         v = h = inp                                          # (N, 1, H, W)
+        links = []
         for layer in self.layers:
             v, link = layer.vertical_stack(v)                # (N, C, H, W), (N, 2C, H, W)
+            links.append(link)
+        return self._horizontal(h, links)
+
+    def _horizontal(self, h: torch.Tensor, links: list) -> torch.Tensor:
+        """The horizontal stack, given every layer's vertical link, then the head -> logits."""
+        for layer, link in zip(self.layers, links):
             h = layer.horizontal_stack(h, link)              # (N, C, H, W)
         return self._shape_logits(self.head(h))
 
@@ -362,10 +377,7 @@ class GatedPixelCNN(_Autoregressive):
 
     def row_logits(self, x: torch.Tensor, r: int, state=None) -> torch.Tensor:
         links = state if state is not None else self.begin_row(x, r)
-        h = self._input(x[:, :, r:r + 1])                    # (N, 1, 1, W)
-        for layer, link in zip(self.layers, links):
-            h = layer.horizontal_stack(h, link)
-        return self._shape_logits(self.head(h))[..., 0, :]
+        return self._horizontal(self._input(x[:, :, r:r + 1]), links)[..., 0, :]   # row r only
 
 
 # --- 5. a small PixelRNN: the Row LSTM --------------------------------------------------------
@@ -681,3 +693,31 @@ def fit_by_maximum_likelihood(model: _Autoregressive, train_images: torch.Tensor
 
     return fit(model, loader, loss_fn, optimizer, epochs=epochs, evaluate=evaluate,
                checkpoint=checkpoint, resume=resume, progress=progress, verbose=verbose, desc=desc)
+
+
+def train_or_load(name: str, model: _Autoregressive, train_images: torch.Tensor,
+                  test_images: torch.Tensor, *, epochs: int, lr: float, batch_size: int,
+                  settings: dict | None = None, retrain: bool = False, directory=None,
+                  progress: bool = True, verbose: bool = True) -> tuple[History, "Path"]:
+    r"""Train ``model`` by maximum likelihood, or reload the weights an earlier run saved (notebook 03).
+
+    The checkpoint's file name is a hash of everything that changes the trained weights
+    (:func:`course_lib.train.checkpoint_path`): the model's class and ``model.config``,
+    ``epochs``, ``lr``, ``batch_size`` and ``settings`` (data source and sizes, seeds).
+    The same call again finds the finished checkpoint and trains nothing; any changed
+    setting gives another file, so the model trains afresh; ``retrain=True`` ignores an
+    existing checkpoint and overwrites it. Checkpoints are written atomically after every
+    epoch, so an interrupted run resumes. Returns the history (its ``seconds`` are those
+    of the run that trained) and the checkpoint's path.
+    """
+    from course_lib.train import checkpoint_path
+
+    if not hasattr(model, "config"):
+        raise ValueError("train_or_load needs a course model with a .config dict (its settings)")
+    key = {"model": type(model).__name__, **model.config, "epochs": epochs, "lr": lr,
+           "batch size": batch_size, **(settings or {})}
+    path = checkpoint_path(name, key, directory)
+    history = fit_by_maximum_likelihood(model, train_images, test_images, epochs=epochs, lr=lr,
+                                        batch_size=batch_size, checkpoint=path, resume=not retrain,
+                                        progress=progress, verbose=verbose, desc=name)
+    return history, path
