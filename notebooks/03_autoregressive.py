@@ -382,18 +382,16 @@ if not profile.fast:   # the full profile's claims; the fast profile's tiny mode
 # All three learn far more than the independent-pixel baseline of section 5 (over 50 nats
 # better in the full profile). The sentence above says which PixelCNN won *this* run, by
 # how much, and how fair the race was (equal size and equal time would both print 1.00).
-# The gated network has no blind spot, and with a vertical stack that keeps a residual
-# connection per layer it can use the rows above the pixel better than the plain one;
-# the gated layer costs more arithmetic per channel, which is why the plain network gets
-# more epochs. On our tuning machine, in the trials of `docs/pixelcnn_tuning.md`, the
-# margin between them was small (around a nat per image either way, depending on the
-# settings): on 28×28 digits a plain stack of six layers already sees most of what matters
-# for the next pixel of a stroke. The gated architecture's larger gains were reported on
-# natural images with much deeper networks (van den Oord et al. 2016, "Conditional image
-# generation with PixelCNN decoders": CIFAR-10, PixelCNN 3.14, gated PixelCNN 3.03
-# bits/dim). The PixelRNN (Row LSTM) is smaller and trained for fewer epochs. (In the
-# `fast` test profile the models are tiny and trained for one short epoch: ignore the
-# numbers there.)
+# The gated network sees every past pixel within its reach (no blind spot), but each of
+# its layers costs more arithmetic per channel, so the plain network gets more epochs in
+# the same time. On 28×28 digits a plain stack of six layers already sees most of what
+# matters for the next pixel of a stroke, so the margin between them is small: the trials
+# in `docs/pixelcnn_tuning.md` measure it for several sizes and learning rates. The gated
+# architecture's larger gains were reported on natural images with much deeper networks
+# (van den Oord et al. 2016, "Conditional image generation with PixelCNN decoders":
+# CIFAR-10, PixelCNN 3.14, gated PixelCNN 3.03 bits/dim). The PixelRNN (Row LSTM) is
+# smaller and trained for fewer epochs. (In the `fast` test profile the models are tiny
+# and trained for one short epoch: ignore the numbers there.)
 #
 # **Is each trained network still causal?** Training changes the weights, never the
 # masks: the gradient of one output pixel must still be zero with respect to that pixel
@@ -632,10 +630,10 @@ Markdown(taxonomy.comparison_table({
 #   even in training. PixelCNN uses masked convolutions (type A first, then type B): all
 #   conditionals in one parallel pass.
 # * Stacked masks leave a blind spot; the gated PixelCNN's vertical and horizontal stacks
-#   remove it. On our small digits that did not buy a measurable gain in the same time.
+#   remove it. Section 6 printed what that bought on our digits, at equal size and time.
 # * Likelihoods are exact: we report nats per image and bits per dimension; a uniform
 #   model pays exactly 1 bit (binary) or $\log_2 K$ bits ($K$ levels).
 # * Sampling and completion go pixel by pixel; caching what the next pixel cannot change
-#   makes it several times faster with exactly the same samples.
+#   makes it faster (section 8 printed by how much) with exactly the same samples.
 # * Next, notebook 04: autoencoders, and then latent-variable models whose samples come in
 #   one pass.
