@@ -42,7 +42,7 @@ import torch
 import torch.nn.functional as F
 from IPython.display import Markdown, display
 
-from course_lib import data, runtime, train, viz
+from course_lib import data, runtime, viz
 from course_lib.models import pixelcnn as pc
 
 env = runtime.setup(seed=0)
@@ -370,9 +370,9 @@ rnn_nll = rnn_history.last["test nats"]
 size_ratio = n_params["gated PixelCNN"] / n_params["plain PixelCNN"]
 time_ratio = gated_minutes / plain_minutes
 winner = "gated" if gated_nll < plain_nll else "plain"
-verdict = (f"The {winner} PixelCNN comes out ahead by {abs(gated_nll - plain_nll):.2f} nats per image, "
-           f"with {size_ratio:.2f} times the other's parameters and {time_ratio:.2f} times its "
-           f"training time.")
+verdict = (f"The {winner} PixelCNN comes out ahead by {abs(gated_nll - plain_nll):.2f} nats per "
+           f"image. The gated network has {size_ratio:.2f} times the plain one's parameters and "
+           f"trained for {time_ratio:.2f} times as long.")
 display(Markdown(verdict))
 if not profile.fast:   # the full profile's claims; the fast profile's tiny models prove nothing
     assert max(gated_nll, plain_nll, rnn_nll) < independent - 50
@@ -398,10 +398,10 @@ if not profile.fast:   # the full profile's claims; the fast profile's tiny mode
 # and every pixel after it.
 
 # %%
-probe = (14, 14)
-for name, model in models.items():
-    field = pc.receptive_field(model, probe)                        # (28, 28)
-    future = field.flatten()[probe[0] * 28 + probe[1]:]              # the pixel and all after it
+pixel = (14, 14)
+for name, network in models.items():
+    field = pc.receptive_field(network, pixel)                      # (28, 28)
+    future = field.flatten()[pixel[0] * 28 + pixel[1]:]              # the pixel and all after it
     print(f"{name:20s} sees {int((field != 0).sum()):3d} earlier pixels, "
           f"largest gradient on the pixel or after it: {future.max().item():.1e}")
     assert future.max() == 0 and field.sum() > 0
