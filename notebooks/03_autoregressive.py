@@ -316,14 +316,14 @@ def train_model(name, model, images, test_images, epochs, lr, batch_size):
 torch.manual_seed(env.seed)
 gated = pc.GatedPixelCNN(**profile.choose(full=dict(channels=28, layers=6), fast=dict(channels=8, layers=2)))
 gated_history, gated_minutes = train_model(
-    "gated_pixelcnn", gated, x_train, x_test, epochs=profile.choose(full=6, fast=1), lr=5e-3,
+    "gated_pixelcnn", gated, x_train, x_test, epochs=profile.choose(full=5, fast=1), lr=5e-3,
     batch_size=32)
 
 # %%
 torch.manual_seed(env.seed)
 plain = pc.PixelCNN(**profile.choose(full=dict(channels=40, layers=6), fast=dict(channels=8, layers=2)))
 plain_history, plain_minutes = train_model(
-    "plain_pixelcnn", plain, x_train, x_test, epochs=profile.choose(full=7, fast=1), lr=5e-3,
+    "plain_pixelcnn", plain, x_train, x_test, epochs=profile.choose(full=8, fast=1), lr=5e-3,
     batch_size=32)
 
 # %%
