@@ -75,9 +75,10 @@ def student_runner(namespace: dict) -> Callable:
             try:
                 return fn(*args, **kwargs)
             except NotImplementedError as err:
-                raise AssertionError(f"`{exercise}` is not implemented yet: it still raises NotImplementedError "
-                                     f"({err or 'no hint'}). Replace the `raise NotImplementedError(...)` line "
-                                     "with your code.") from None
+                task = str(err).strip() or "no hint"
+                raise AssertionError(f"`{exercise}` is not implemented yet: it still raises NotImplementedError. "
+                                     "Replace the `raise NotImplementedError(...)` line with your code. The task: "
+                                     + (task if task.endswith((".", "!", "?")) else task + ".")) from None
             except AssertionError:
                 raise
             except Exception as err:
