@@ -307,7 +307,7 @@ def test_a_duplicated_solution_cell_is_noted_and_the_first_is_graded(source, a0_
     assert "appears more than once" in reasons[0] and "torch.where" in solutions["a0_kl"] and not flags
 
 
-def _mini_assignment(folder: Path, *, demos: int = 0, env_check: bool = False) -> Path:
+def _mini_assignment(folder: Path, *, demos: int = 0, env_check: bool = False, hang: bool = False) -> Path:
     """A one-exercise solution notebook whose check cell uses a builtin and a variable of the
     instructor's; ``demos`` cells after the solution call it once each (they count towards the
     exercise's time budget); ``env_check`` adds a check of the kernel's environment."""
@@ -326,6 +326,8 @@ def _mini_assignment(folder: Path, *, demos: int = 0, env_check: bool = False) -
         nbformat.v4.new_code_cell("def square(x):\n    \"\"\"x squared.\"\"\"\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION",
                                   metadata=meta("mini_square", solution=True, grade=False, locked=False)),
         *[nbformat.v4.new_code_cell(f"print(square({i}.0))") for i in range(demos)],
+        *([nbformat.v4.new_code_cell("import time\ntime.sleep(600)  # the instructor's own cell hangs")]
+          if hang else []),
         nbformat.v4.new_code_cell('assert abs(square(2.0) - target) < 1e-9, "square(2) should be 4"',
                                   metadata=meta("mini_square_check", solution=False, grade=True, locked=True,
                                                 points=1)),
@@ -335,7 +337,7 @@ def _mini_assignment(folder: Path, *, demos: int = 0, env_check: bool = False) -
             "import os, tempfile\n"
             "home = os.environ['HOME']\n"
             "assert os.getcwd() == home == os.environ['TMPDIR'] == tempfile.gettempdir(), (os.getcwd(), home)\n"
-            f"assert not home.startswith({str(Path.home())!r}) and os.path.basename(os.path.dirname(home))"
+            f"assert home != {str(Path.home())!r} and os.path.basename(os.path.dirname(home))"
             ".startswith('grade-'), home\n"
             "assert 'GRADER_TEST_SECRET' not in os.environ, 'the instructor\\'s environment leaked'\n"
             "assert os.environ['OMP_NUM_THREADS'] == '1'",
@@ -373,6 +375,17 @@ def test_an_exercise_s_cells_share_one_time_budget(tmp_path):
     assert results["slow"].incidents in (["mini_square: timed out"], ["mini_square: time budget"])
     text = feedback(tmp_path / "out", "slow")
     assert "of the exercise's 6 s" in text or "its whole time budget (6 s)" in text, text
+
+
+def test_a_hang_the_stub_does_not_remove_stops_the_submission_with_the_reason(tmp_path):
+    """When the exercise is already a stub and its cells still time out (here an instructor's
+    cell hangs), grading stops there, and the feedback says so."""
+    limits = grade.Limits(cell_seconds=3, exercise_seconds=20, output_bytes=20_000, flood_bytes=100_000_000)
+    results = _grade_mini(tmp_path, {"honest": "def square(x):\n    return x ** 2"}, limits, hang=True)
+    r = results["honest"]
+    assert r.status == "graded" and r.total == 0
+    assert r.incidents == ["mini_square: timed out", "mini_square: timed out, stopped"]
+    assert "the checks after it did not run" in feedback(tmp_path / "out", "honest")
 
 
 def test_a_faked_ok_reply_without_the_token_does_not_count_and_the_kernel_environment_is_minimal(
