@@ -3,6 +3,7 @@ to catch it run there. Prints, per bug, whether a test failed (caught) or not (m
 
     .venv/bin/python benchmarks/deliberate_bugs.py                 every bug (about 15 min)
     .venv/bin/python benchmarks/deliberate_bugs.py --no-kernels    only bugs whose tests start no kernel
+    .venv/bin/python benchmarks/deliberate_bugs.py --kernels       only those that grade in real kernels
     .venv/bin/python benchmarks/deliberate_bugs.py --only token,budget
     .venv/bin/python benchmarks/deliberate_bugs.py --baseline      first run the same tests unchanged
 
@@ -56,8 +57,11 @@ BUGS = [
     Bug("address-space", "no address-space limit in the grading kernel",
         "course_lib/grading/sandbox_kernel.py",
         "resource.setrlimit(resource.RLIMIT_AS, (mem, mem))", "pass  # no address-space limit",
-        ("tests/test_sandbox.py::test_the_address_space_limit_refuses_what_the_system_would_grant",
-         "tests/test_grade.py::test_system_exit_huge_output_and_huge_memory_only_cost_their_exercise"),
+        ("tests/test_sandbox.py::test_the_address_space_limit_refuses_what_the_system_would_grant",)),
+    Bug("address-space-kernel", "no address-space limit in the grading kernel (seen by a graded submission)",
+        "course_lib/grading/sandbox_kernel.py",
+        "resource.setrlimit(resource.RLIMIT_AS, (mem, mem))", "pass  # no address-space limit",
+        ("tests/test_grade.py::test_system_exit_huge_output_and_huge_memory_only_cost_their_exercise",),
         kernels=True),
     Bug("budget", "no time budget per exercise (only the per-cell time-out)",
         "course_lib/grading/grade.py",
@@ -110,8 +114,10 @@ BUGS = [
         ("tests/test_checks.py::test_the_reference_is_called_on_copies_of_the_inputs",)),
     Bug("tensor-subclass", "checks accept tensor subclasses (a look-alike whose .all() says True)",
         "course_lib/checks.py", "    if type(value) is torch.Tensor:  # exact type", "    if isinstance(value, torch.Tensor):  #",
-        ("tests/test_checks.py::test_a_tensor_lookalike_cannot_pass",
-         "tests/test_grade.py::test_a_tensor_lookalike_does_not_fool_the_checks"), kernels=True),
+        ("tests/test_checks.py::test_a_tensor_lookalike_cannot_pass",)),
+    Bug("tensor-subclass-kernel", "checks accept tensor subclasses (seen by a graded submission)",
+        "course_lib/checks.py", "    if type(value) is torch.Tensor:  # exact type", "    if isinstance(value, torch.Tensor):  #",
+        ("tests/test_grade.py::test_a_tensor_lookalike_does_not_fool_the_checks",), kernels=True),
     Bug("cpu-limit", "no CPU-time limit in the grading kernel",
         "course_lib/grading/sandbox_kernel.py",
         "resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))", "pass  # no CPU limit",
@@ -143,8 +149,10 @@ BUGS = [
         ("tests/test_checks.py::test_check_causal_fails_clearly_on_an_output_without_gradient",)),
     Bug("guard-restore", "the guard does not restore patched modules before a check",
         "course_lib/grading/guard.py", "    def restore() -> None:\n", "    def restore() -> None:\n        return\n",
-        ("tests/test_guard.py",
-         "tests/test_grade.py::test_without_the_screen_one_exercise_s_crash_costs_only_that_exercise"),
+        ("tests/test_guard.py",)),
+    Bug("guard-restore-kernel", "the guard does not restore patched modules (seen by a graded submission)",
+        "course_lib/grading/guard.py", "    def restore() -> None:\n", "    def restore() -> None:\n        return\n",
+        ("tests/test_grade.py::test_without_the_screen_one_exercise_s_crash_costs_only_that_exercise",),
         kernels=True),
 ]
 
@@ -180,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", default="", help="comma-separated bug keys (default: every bug)")
     parser.add_argument("--no-kernels", action="store_true", help="skip bugs whose tests start grading kernels")
+    parser.add_argument("--kernels", action="store_true", help="only bugs whose tests start grading kernels")
     parser.add_argument("--baseline", action="store_true",
                         help="before each bug, run its tests on the unchanged copy (they must pass)")
     parser.add_argument("--timeout", type=float, default=1200, help="seconds per test run (default 1200)")
@@ -190,7 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"error: unknown bug key(s) {sorted(unknown)}; --list shows them", file=sys.stderr)
         return 2
-    bugs = [b for b in BUGS if (not wanted or b.key in wanted) and not (args.no_kernels and b.kernels)]
+    bugs = [b for b in BUGS if (not wanted or b.key in wanted) and not (args.no_kernels and b.kernels)
+            and not (args.kernels and not b.kernels)]
     if args.list:
         for b in bugs:
             print(f"{b.key:<20} {b.what}\n{'':<20} {b.file}; tests: {', '.join(b.tests)}")
