@@ -99,7 +99,7 @@ BUGS = [
     Bug("ipywidgets7-missing", "the environment make built lacks ipywidgets 7 (its tests must fail, not skip)",
         "tests/test_ipywidgets7.py", 'COMPAT = Path(sys.prefix) / "compat" / "ipywidgets7"',
         'COMPAT = Path(sys.prefix) / "compat" / "not-installed"',
-        ("tests/test_ipywidgets7.py",)),
+        ("tests/test_ipywidgets7.py::test_progress_bar_and_basic_widgets_under_ipywidgets7",)),
     Bug("notebook-guard", "the whole suite runs without noticing a notebook folder left out",
         "conftest.py", "    if missing:\n", "    if False:\n",
         ("tests/test_notebook_files.py::test_the_whole_suite_refuses_to_run_without_every_notebook",)),
