@@ -18,7 +18,6 @@ import pytest
 import torch
 
 from assignment_harness import Assignment, assert_all_pass, assert_fails_as_wrong, assert_fails_on_the_stub
-from course_lib import checks
 from course_lib.grading import authoring
 
 A0 = Assignment("A0_probability_toolkit")

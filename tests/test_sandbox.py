@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_lib.grading import grade, sandbox_kernel, submissions
+from course_lib.grading import grade, submissions
 
 ROOT = Path(__file__).resolve().parents[1]
 
