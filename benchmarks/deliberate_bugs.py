@@ -180,8 +180,12 @@ def run_tests(copy: Path, tests: tuple[str, ...], timeout: float) -> tuple[str, 
         return "error", f"timed out after {timeout:g} s", time.monotonic() - started
     seconds = time.monotonic() - started
     verdict = {0: "missed", 1: "caught"}.get(done.returncode, "error")
-    tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-12:])
-    return verdict, tail, seconds
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    if verdict == "caught":  # what failed, and the first line of why
+        failed = [ln for ln in lines if ln.startswith("FAILED ")][:3]
+        why = [ln for ln in lines if ln.startswith("E ")][:1]
+        return verdict, "\n".join(failed + why), seconds
+    return verdict, "\n".join(lines[-12:]), seconds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -225,8 +229,7 @@ def main(argv: list[str] | None = None) -> int:
                     path.write_text(original)
             bug_, verdict, tail, seconds = results[-1]
             print(f"{verdict:<15} {bug.key:<20} {seconds:6.0f} s  {bug.what}", flush=True)
-            if verdict != "caught":
-                print("    " + tail.replace("\n", "\n    "))
+            print("    " + tail.replace("\n", "\n    ")[:1500], flush=True)
     caught = sum(1 for _, v, _, _ in results if v == "caught")
     print(f"\n{caught} of {len(results)} deliberate bugs caught")
     return 0 if caught == len(results) else 1
