@@ -66,83 +66,17 @@ env = runtime.setup(seed=0)
 profile = env.profile
 
 # %% [markdown]
-# The next cell holds what this assignment's check cells need besides `course_lib.checks`;
-# you do not need to read it. While your code runs inside a check, the course's own
-# answers refuse to run, and where your function calls one of your *earlier* answers
-# (`reparameterize`, `gaussian_kl`), the check puts the course's formula in its place for
-# that moment: a mistake costs points in its own exercise only.
+# The next cell takes what this assignment's check cells need besides `course_lib.checks`
+# from `course_lib/vae_checks.py`; you do not need to read it. While your code runs inside
+# a check, the course's own answers refuse to run, and where your function calls one of
+# your *earlier* answers (`reparameterize`, `gaussian_kl`), the check puts the course's
+# formula in its place for that moment: a mistake costs points in its own exercise only.
 
 # %%
-REFERENCE_FUNCTIONS = ("reparameterize", "gaussian_kl", "gaussian_log_density", "bernoulli_log_likelihood",
-                       "gaussian_log_likelihood", "negative_elbo", "vae_loss", "iwae_bound")
-COURSE_FORMULAS = {
-    "reparameterize": lambda mu, logvar: mu + torch.exp(0.5 * logvar) * torch.randn_like(mu),
-    "gaussian_kl": lambda mu, logvar: -0.5 * (1 + logvar - mu ** 2 - logvar.exp()).sum(-1),
-}
-NOT_THERE = object()
+from course_lib import vae_checks
 
-
-def failure(title, hint, expected=None, found=None):
-    """An AssertionError in the words of course_lib.checks: what, expected, found, likely mistake."""
-    lines = [title]
-    if expected is not None:
-        lines.append(f"  expected: {expected}")
-    if found is not None:
-        lines.append(f"  found:    {found}")
-    return AssertionError("\n".join(lines + [f"  likely mistake: {hint}"]))
-
-
-def refusing_code(exercise, name):
-    message = (f"`{exercise}` calls the course's own answer `course_lib.models.vae.{name}`: this exercise "
-               "asks you to write it yourself (torch and torch.distributions are fine), so the check "
-               "does not count it.")
-    scope = {}
-    exec(f"def refuse(*args, **kwargs):\n    raise AssertionError({message!r})", scope)
-    return scope["refuse"].__code__
-
-
-def as_student(fn, exercise, earlier=()):
-    """`fn` (the student's), wrapped: while it runs the reference refuses to run, the
-    student's answers named in `earlier` are the course's formulas, and a stub's
-    NotImplementedError or a crash becomes a failed check that says so."""
-    def run(*args, **kwargs):
-        namespace = globals()
-        blocked, replaced = [], {}
-        for name in REFERENCE_FUNCTIONS:
-            f = getattr(course_lib.models.vae, name, None)
-            while callable(f) and hasattr(f, "__code__"):  # a decorated function: every layer
-                if not f.__closure__:
-                    blocked.append((f, f.__code__))
-                    f.__code__ = refusing_code(exercise, name)
-                f = getattr(f, "__wrapped__", None)
-        for name in earlier:
-            replaced[name] = namespace.get(name, NOT_THERE)
-            namespace[name] = COURSE_FORMULAS[name]
-        try:
-            return fn(*args, **kwargs)
-        except NotImplementedError as err:
-            raise AssertionError(f"`{exercise}` is not implemented yet: it still raises NotImplementedError "
-                                 f"({err or 'no hint'}). Replace the `raise NotImplementedError(...)` line "
-                                 "with your code.") from None
-        except AssertionError:
-            raise
-        except Exception as err:
-            raise AssertionError(f"`{exercise}` raised {type(err).__name__}: {err}") from err
-        finally:
-            for f, code in blocked:
-                f.__code__ = code
-            for name, old in replaced.items():
-                if old is NOT_THERE:
-                    namespace.pop(name, None)
-                else:
-                    namespace[name] = old
-    return run
-
-
-def binary_images(n, pixels=784, seed=0):
-    """n random binary 'images' (N, pixels), about a third of the pixels on."""
-    return (torch.rand(n, pixels, generator=torch.Generator().manual_seed(seed)) < 0.3).float()
-
+as_student = vae_checks.student_runner(globals())
+failure, binary_images = vae_checks.failure, vae_checks.binary_images
 
 # %% [markdown]
 # ## 1. The reparameterisation trick

@@ -822,6 +822,10 @@ def check_causal(layer: Callable, input_shape: Sequence[int], *, mask_type: str,
     gen = torch.Generator().manual_seed(seed)
     x = torch.randn(*input_shape, generator=gen).requires_grad_(True)
     out = _as_tensor_keep_grad(_call(layer, (x,), name), name)
+    if not out.requires_grad:  # nothing to differentiate: the output cannot depend on the input
+        raise failure(f"`{name}`'s output does not depend on its input: no gradient flows from the input to "
+                      "the output (requires_grad=False).\n  likely mistake: the output does not come from the "
+                      "input, or a `.detach()`, `torch.no_grad()` or `.data` in the forward pass cut the graph.")
     spatial = tuple(input_shape[2:])
     if tuple(out.shape[2:]) != spatial:
         raise failure(f"`{name}` changes the spatial shape: expected {spatial}, found "

@@ -9,56 +9,34 @@ of a second per exercise; tests/test_grade.py runs them in real kernels.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import linecache
 import re
-from pathlib import Path
 
 import nbformat
 import pytest
 import torch
 
-from course_lib import checks
+from assignment_harness import Assignment, assert_all_pass, assert_fails_as_wrong, assert_fails_on_the_stub
 from course_lib.grading import authoring
 
-ROOT = Path(__file__).resolve().parents[1]
-SOLUTION = ROOT / "solutions" / "A0_probability_toolkit.ipynb"
-ASSIGNMENT = ROOT / "assignments" / "A0_probability_toolkit.ipynb"
-CORPUS = ROOT / "tests" / "corpus" / "A0_probability_toolkit"
-
-_NB = nbformat.read(SOLUTION, as_version=4)
-CHECK_IDS = [c.grade_id for c in authoring.read_solution(SOLUTION)[1].checks]
-EXERCISES = [authoring.nbgrader_meta(c)["grade_id"] for c in _NB.cells if authoring.is_solution_cell(c)]
+A0 = Assignment("A0_probability_toolkit")
+SOLUTION, ASSIGNMENT = A0.solution, A0.assignment
+_NB = A0.nb
+CHECK_IDS = A0.check_ids
+EXERCISES = A0.exercises
 
 
 def checks_of(exercise: str) -> list[str]:
-    return [gid for gid in CHECK_IDS if gid.startswith(exercise + "_") and gid[len(exercise) + 1:] in
-            ("check", "more")]
+    return A0.checks_of[exercise]
 
 
-def run_inprocess(path: Path, replace: dict[str, str] | None = None) -> dict[str, BaseException | None]:
+def run_inprocess(path, replace: dict[str, str] | None = None) -> dict[str, BaseException | None]:
     """Run a notebook's code cells in one namespace; each check cell's exception (or None)."""
-    nb = nbformat.read(path, as_version=4)
-    namespace: dict = {"__name__": "__notebook__"}
-    outcome: dict[str, BaseException | None] = {}
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        gid = authoring.nbgrader_meta(cell).get("grade_id")
-        source = (replace or {}).get(gid, cell.source)
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                exec(compile(source, f"<{gid or 'cell'}>", "exec"), namespace)
-            error = None
-        except Exception as err:  # a check failing, or a demo cell calling a stub
-            error = err
-        if authoring.is_check_cell(cell):
-            outcome[gid] = error
-    return outcome
+    return A0.run(path, replace)
 
 
-def _cells(path: Path) -> dict[str, str]:
+def _cells(path) -> dict[str, str]:
     nb = nbformat.read(path, as_version=4)
     return {authoring.nbgrader_meta(c)["grade_id"]: c.source for c in nb.cells if authoring.nbgrader_meta(c)}
 
@@ -94,8 +72,7 @@ def run_exercise(exercise: str, answer: str | None = None, *, hidden: bool = Fal
 
 
 def stubs() -> dict[str, str]:
-    return {authoring.nbgrader_meta(c)["grade_id"]: authoring.stub_code(c.source, "test")
-            for c in _NB.cells if authoring.is_solution_cell(c)}
+    return A0.stubs
 
 
 def test_exercises_and_checks_are_where_the_tests_expect_them():
@@ -105,21 +82,14 @@ def test_exercises_and_checks_are_where_the_tests_expect_them():
 
 
 def test_the_solution_passes_every_check_visible_and_hidden():
-    outcome = run_inprocess(SOLUTION)
-    assert list(outcome) == CHECK_IDS
-    assert {gid: repr(err) for gid, err in outcome.items() if err is not None} == {}
+    assert_all_pass(run_inprocess(SOLUTION), CHECK_IDS)
 
 
 @pytest.mark.parametrize("path", [ASSIGNMENT, SOLUTION], ids=["assignment", "stubs+hidden tests"])
 def test_every_check_fails_on_the_stub_with_its_own_message(path):
     outcome = run_inprocess(path, replace=stubs())
-    assert list(outcome) == CHECK_IDS
-    passed = [gid for gid, err in outcome.items() if err is None]
-    assert passed == [], f"these checks pass on the stub: {passed}"
-    for gid, err in outcome.items():
-        # the check's own failure, not the stub's NotImplementedError escaping
-        assert type(err) is AssertionError, (gid, repr(err))
-        assert "is not implemented yet" in str(err), (gid, str(err))
+    assert_fails_on_the_stub(outcome, CHECK_IDS)
+    for err in outcome.values():
         assert ".)." not in str(err) and not str(err).endswith(".."), str(err)
 
 
@@ -152,9 +122,8 @@ _SIGNATURES = {"a0_logsumexp": "def logsumexp(x, dim=-1):", "a0_log_posterior": 
                          ids=[f"{e}-{i}" for e, bodies in WRONG_STUBS.items() for i in range(len(bodies))])
 def test_every_visible_check_fails_on_plausible_wrong_stubs(exercise, body):
     outcome = run_exercise(exercise, f"{_SIGNATURES[exercise]}\n    {body}")
-    for gid, err in outcome.items():
-        assert err is not None, f"{gid} passes the wrong stub `{body}`"
-        assert type(err) is AssertionError, (gid, repr(err))
+    assert list(outcome) == checks_of(exercise)
+    assert_fails_as_wrong(outcome, checks_of(exercise), body)
 
 
 # ----------------------------------------------------------------------------------------
@@ -478,20 +447,7 @@ def test_a_notebook_user_sees_the_message_and_no_frame_of_checks_py():
 # ----------------------------------------------------------------------------------------
 # Correct answers written in other styles
 
-def load_corpus() -> dict[str, dict[str, str]]:
-    out = {}
-    for path in sorted(CORPUS.glob("correct_*.py")):
-        if path.name.startswith("correct_grading_"):
-            continue  # written and run by the grading tests
-        spec = importlib.util.spec_from_file_location(path.stem, path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        assert module.__doc__ and module.__doc__.strip(), f"{path.name} needs a docstring saying what differs"
-        out[path.stem] = module.CELLS
-    return out
-
-
-CORPUS_FILES = load_corpus()
+CORPUS_FILES = A0.load_corpus()
 
 
 def test_the_corpus_has_at_least_8_styles_covering_every_exercise():

@@ -8,72 +8,30 @@ notebooks in real kernels.
 """
 from __future__ import annotations
 
-import ast
-import contextlib
-import io
 import os
-from pathlib import Path
 
-import nbformat
 import pytest
 
-from course_lib.grading import authoring
-
-ROOT = Path(__file__).resolve().parents[1]
-SOLUTION = ROOT / "solutions" / "A1_autoregressive.ipynb"
-ASSIGNMENT = ROOT / "assignments" / "A1_autoregressive.ipynb"
-CORPUS = sorted((ROOT / "tests" / "corpus" / "A1_autoregressive").glob("correct_*.py"))
+from assignment_harness import (Assignment, assert_all_pass, assert_fails_as_wrong, assert_fails_on_the_stub,
+                                checks_without_a_named_mistake)
 
 os.environ.setdefault("COURSE_PROFILE", "fast")  # the demo cells train and sample on the fast profile
 
-
-def run_inprocess(path: Path, replace: dict[str, str] | None = None,
-                  demos: bool = False) -> dict[str, BaseException | None]:
-    """Run a notebook's code cells in one namespace; each check cell's exception (or None).
-
-    ``demos=False`` skips the demonstration cells after the first solution cell (training,
-    sampling digits): the checks do not depend on them, and they take most of the time.
-    """
-    nb = nbformat.read(path, as_version=4)
-    namespace: dict = {"__name__": "__notebook__"}
-    outcome: dict[str, BaseException | None] = {}
-    started = False
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        gid = authoring.nbgrader_meta(cell).get("grade_id")
-        started = started or authoring.is_solution_cell(cell)
-        if started and gid is None and not demos:
-            continue
-        source = (replace or {}).get(gid, cell.source)
-        try:
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-                exec(compile(source, f"<{gid or 'cell'}>", "exec"), namespace)
-            error = None
-        except Exception as err:  # a check failing, or a demo cell calling a stub
-            error = err
-        if authoring.is_check_cell(cell):
-            outcome[gid] = error
-    return outcome
+# The demonstration cells after the first solution cell (training, sampling digits) are
+# skipped unless full=True: the checks do not depend on them, and they take most of the time.
+A1 = Assignment("A1_autoregressive", skip_demos=True)
+SOLUTION, ASSIGNMENT = A1.solution, A1.assignment
+CHECK_IDS, EXERCISES, SOLVED = A1.check_ids, A1.exercises, A1.solved
+INFO = A1.info
+CORPUS = A1.load_corpus()
 
 
-_, INFO = authoring.read_solution(SOLUTION)
-CHECK_IDS = [c.grade_id for c in INFO.checks]
-EXERCISES = INFO.solution_ids
-
-
-def _stubs() -> dict[str, str]:
-    nb, _ = authoring.read_solution(SOLUTION)
-    return {authoring.nbgrader_meta(c)["grade_id"]: authoring.stub_code(c.source, "test")
-            for c in nb.cells if authoring.is_solution_cell(c)}
-
-
-SOLVED = {authoring.nbgrader_meta(c)["grade_id"]: c.source
-          for c in authoring.read_solution(SOLUTION)[0].cells if authoring.is_solution_cell(c)}
+def run_inprocess(path, replace: dict[str, str] | None = None, demos: bool = False):
+    return A1.run(path, replace, full=demos)
 
 
 def _checks_of(exercise: str) -> list[str]:
-    return [gid for gid in CHECK_IDS if gid.startswith(exercise + "_")]
+    return A1.checks_of[exercise]
 
 
 def test_the_exercises_and_their_checks():
@@ -84,20 +42,12 @@ def test_the_exercises_and_their_checks():
 
 
 def test_the_solution_passes_every_check_visible_and_hidden():
-    outcome = run_inprocess(SOLUTION, demos=True)
-    assert list(outcome) == CHECK_IDS
-    assert {gid: repr(err) for gid, err in outcome.items() if err is not None} == {}
+    assert_all_pass(run_inprocess(SOLUTION, demos=True), CHECK_IDS)
 
 
 @pytest.mark.parametrize("path", [ASSIGNMENT, SOLUTION], ids=["assignment", "stubs+hidden tests"])
 def test_every_check_fails_on_the_stub_with_its_own_assertion(path):
-    outcome = run_inprocess(path, replace=_stubs())
-    assert list(outcome) == CHECK_IDS
-    passed = [gid for gid, err in outcome.items() if err is None]
-    assert passed == [], f"these checks pass on the stub: {passed}"
-    for gid, err in outcome.items():
-        assert isinstance(err, AssertionError), (gid, repr(err))
-        assert "not implemented yet" in str(err), (gid, str(err))
+    assert_fails_on_the_stub(run_inprocess(path, replace=A1.stubs), CHECK_IDS)
 
 
 # ----------------------------------------------------------------------------------------
@@ -335,23 +285,48 @@ def test_calling_the_course_reference_fails_and_says_why(exercise, wrong, expect
 # ----------------------------------------------------------------------------------------
 # Correct answers in other styles.
 
-def load_corpus_entry(path: Path) -> dict[str, str]:
-    tree = ast.parse(path.read_text())
-    assert ast.get_docstring(tree), f"{path.name}: start with a docstring saying what is different"
-    namespace: dict = {}
-    exec(compile(tree, str(path), "exec"), namespace)
-    return namespace["CELLS"]
-
-
 def test_the_corpus_has_at_least_eight_styles_and_covers_every_exercise():
     assert len(CORPUS) >= 8
-    covered = {gid for path in CORPUS for gid in load_corpus_entry(path)}
+    covered = {gid for cells in CORPUS.values() for gid in cells}
     assert covered == set(EXERCISES)
 
 
-@pytest.mark.parametrize("path", CORPUS, ids=[p.stem for p in CORPUS])
-def test_correct_answers_in_other_styles_pass_every_check(path):
-    cells = load_corpus_entry(path)
-    assert set(cells) <= set(EXERCISES), f"{path.name}: unknown grade ids {set(cells) - set(EXERCISES)}"
-    outcome = run_inprocess(SOLUTION, replace=cells)
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_correct_answers_in_other_styles_pass_every_check(name):
+    outcome = run_inprocess(SOLUTION, replace=CORPUS[name])
     assert {gid: str(err) for gid, err in outcome.items() if err is not None} == {}
+
+
+# ----------------------------------------------------------------------------------------
+# Plausible wrong stubs: zeros, the input returned, a constant, the right shape with wrong
+# values. Every check of the exercise fails with the check's own comparison (not a stub's
+# NotImplementedError, not a crash of the check).
+
+WRONG_STUBS = {
+    "a1_mask": [mask_cell("return torch.zeros(out_channels, in_channels, k, k)"),
+                mask_cell("return torch.ones(out_channels, in_channels, k, k)"),
+                mask_cell("return torch.tensor(1.0)"),
+                mask_cell("return torch.rand(out_channels, in_channels, k, k).round()")],
+    "a1_conv": [conv_cell(forward="return torch.zeros(len(x), self.out_channels, *x.shape[2:])"),
+                conv_cell(forward="return x"),
+                conv_cell(forward="return torch.ones(len(x), self.out_channels, *x.shape[2:])"),
+                conv_cell(forward="return F.conv2d(x, self.weight, self.bias, padding=self.padding)")],
+    "a1_nll": [nll_cell("return torch.zeros(len(x))"), nll_cell("return x.flatten(1).sum(1).float()"),
+               nll_cell("return torch.tensor(100.0)"), nll_cell("return logits.flatten(1).sum(1)")],
+    "a1_bpd": [bpd_cell("return torch.zeros_like(nll)"), bpd_cell("return nll"), bpd_cell("return torch.tensor(1.0)"),
+               bpd_cell("return nll / 784")],
+    "a1_sample": ["def sample(model, n, height, width):\n    return torch.zeros(n, 1, height, width)",
+                  "def sample(model, n, height, width):\n    return torch.ones(n, 1, height, width)",
+                  "def sample(model, n, height, width):\n    return torch.bernoulli(torch.full((n, 1, height, width), 0.5))"],
+}
+
+
+@pytest.mark.parametrize("exercise, wrong", [(e, w) for e, ws in WRONG_STUBS.items() for w in ws],
+                         ids=[f"{e}-{i}" for e, ws in WRONG_STUBS.items() for i in range(len(ws))])
+def test_plausible_wrong_stubs_fail_every_check_of_their_exercise(exercise, wrong):
+    assert_fails_as_wrong(run_inprocess(SOLUTION, replace={exercise: wrong}), _checks_of(exercise), wrong)
+
+
+def test_every_check_is_shown_to_catch_a_named_mistake():
+    assert set(WRONG_STUBS) == set(EXERCISES)
+    assert checks_without_a_named_mistake(CHECK_IDS, MISTAKES + REFERENCE_CALLS) == []

@@ -9,74 +9,39 @@ notebooks in real kernels.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
-from pathlib import Path
 
 import nbformat
 import pytest
 
+from assignment_harness import (Assignment, assert_all_pass, assert_fails_as_wrong, assert_fails_on_the_stub,
+                                checks_without_a_named_mistake)
 from course_lib.grading import authoring
 from course_lib.grading.screen import screen_source
 
-ROOT = Path(__file__).resolve().parents[1]
-SOLUTION = ROOT / "solutions" / "A2_vae.ipynb"
-ASSIGNMENT = ROOT / "assignments" / "A2_vae.ipynb"
-CORPUS = sorted((ROOT / "tests" / "corpus" / "A2_vae").glob("correct_*.py"))
-TRAINING_STARTS = "## 6. Train your VAE"  # the cells from here on train; the checks are all above
+# The cells from "## 6. Train your VAE" on train; the checks are all above, so runs stop there
+# unless full=True.
+A2 = Assignment("A2_vae", stop_at="## 6. Train your VAE")
+SOLUTION, ASSIGNMENT = A2.solution, A2.assignment
+CHECK_IDS, SOLUTION_IDS, HAS_HIDDEN = A2.check_ids, A2.exercises, A2.has_hidden
+EXERCISE_CHECKS = A2.checks_of
+CORPUS = A2.load_corpus()
 
 
-def run_inprocess(path: Path, replace: dict[str, str] | None = None, train: bool = False,
+def run_inprocess(path, replace: dict[str, str] | None = None, train: bool = False,
                   stop_after: str | None = None) -> dict[str, BaseException | None]:
     """Run a notebook's code cells in one namespace; each check cell's exception (or None)."""
-    nb = nbformat.read(path, as_version=4)
-    namespace: dict = {"__name__": "__notebook__"}
-    outcome: dict[str, BaseException | None] = {}
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and TRAINING_STARTS in cell.source and not train:
-            break
-        if cell.cell_type != "code":
-            continue
-        gid = authoring.nbgrader_meta(cell).get("grade_id")
-        source = (replace or {}).get(gid, cell.source)
-        try:
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-                exec(compile(source, f"<{gid or 'cell'}>", "exec"), namespace)
-            error = None
-        except Exception as err:  # a check failing, or a demo cell calling a stub
-            error = err
-        if authoring.is_check_cell(cell):
-            outcome[gid] = error
-            if gid == stop_after:
-                break
-        elif gid is None and error is not None and not replace:
-            raise error  # the solution's own cells must run
-    return outcome
-
-
-CHECK_IDS = [c.grade_id for c in authoring.read_solution(SOLUTION)[1].checks]
-SOLUTION_IDS = authoring.read_solution(SOLUTION)[1].solution_ids
-HAS_HIDDEN = {c.grade_id for c in authoring.read_solution(SOLUTION)[1].checks if c.has_hidden}
-EXERCISE_CHECKS = {ex: [gid for gid in CHECK_IDS if gid.startswith(ex + "_")] for ex in SOLUTION_IDS}
+    return A2.run(path, replace, full=train, stop_after=stop_after)
 
 
 def test_the_solution_passes_every_check_visible_and_hidden_and_trains():
-    outcome = run_inprocess(SOLUTION, train=True)
-    assert list(outcome) == CHECK_IDS
-    assert {gid: repr(err) for gid, err in outcome.items() if err is not None} == {}
+    assert_all_pass(run_inprocess(SOLUTION, train=True), CHECK_IDS)
     assert all(EXERCISE_CHECKS[ex] for ex in SOLUTION_IDS)  # every exercise has its checks
 
 
 @pytest.mark.parametrize("path", [ASSIGNMENT, SOLUTION], ids=["assignment", "stubs+hidden tests"])
 def test_every_check_fails_on_the_stub_with_its_own_assertion(path):
-    nb, _ = authoring.read_solution(SOLUTION)
-    stubs = {authoring.nbgrader_meta(c)["grade_id"]: authoring.stub_code(c.source, "test")
-             for c in nb.cells if authoring.is_solution_cell(c)}
-    outcome = run_inprocess(path, replace=stubs)
-    assert list(outcome) == CHECK_IDS
-    for gid, err in outcome.items():
-        assert isinstance(err, AssertionError), (gid, repr(err))
-        assert "not implemented yet" in str(err), (gid, str(err))
+    assert_fails_on_the_stub(run_inprocess(path, replace=A2.stubs), CHECK_IDS)
 
 
 def fn(name: str, args: str, body: str) -> str:
@@ -331,8 +296,7 @@ def test_checks_reject_each_mistake_with_the_hint_that_names_it(exercise, wrong,
     outcome = run_inprocess(SOLUTION, replace={exercise: wrong})
     first = next(iter(expected))
     if first in HAS_HIDDEN:  # its visible part alone must fail: run what the student runs
-        visible = authoring.student_version(nbformat.read(SOLUTION, as_version=4), "A2_vae")
-        visible_outcome = run_inprocess_nb(visible, replace={exercise: wrong}, stop_after=first)
+        visible_outcome = run_inprocess(A2.visible(), replace={exercise: wrong}, stop_after=first)
     else:  # the whole cell is visible
         visible_outcome = outcome
     for gid, text in expected.items():
@@ -343,41 +307,50 @@ def test_checks_reject_each_mistake_with_the_hint_that_names_it(exercise, wrong,
     # The hint of the first listed check is given by its VISIBLE part (what the student runs).
     assert isinstance(visible_outcome[first], AssertionError), (first, repr(visible_outcome[first]))
     assert expected[first] in str(visible_outcome[first])
-    # Plausible wrong stubs (nothing to name) fail every check of their exercise.
+    # Plausible wrong stubs (nothing to name) fail every check of their exercise, by comparison.
     if all(text == "" for text in expected.values()):
-        assert all(outcome[gid] is not None for gid in EXERCISE_CHECKS[exercise])
+        assert_fails_as_wrong(outcome, EXERCISE_CHECKS[exercise], wrong)
     # A mistake in one exercise never costs points in another.
     others = {gid: err for gid, err in outcome.items() if gid not in EXERCISE_CHECKS[exercise]}
     assert all(err is None for err in others.values()), others
 
 
-def run_inprocess_nb(nb, replace, stop_after=None):
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "visible.ipynb"
-        nbformat.write(nb, path)
-        return run_inprocess(path, replace=replace, stop_after=stop_after)
-
-
-def load_corpus(path: Path) -> dict[str, str]:
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert module.__doc__ and module.__doc__.strip(), f"{path.name}: say in a docstring what is different"
-    assert set(module.CELLS) <= set(SOLUTION_IDS), set(module.CELLS) - set(SOLUTION_IDS)
-    return module.CELLS
+def test_every_check_is_shown_to_catch_a_named_mistake():
+    assert checks_without_a_named_mistake(CHECK_IDS, MISTAKES) == []
+    stubs = {ex for ex, _, expected in MISTAKES if all(text == "" for text in expected.values())}
+    assert stubs == set(SOLUTION_IDS)  # every exercise has plausible wrong stubs
 
 
 def test_the_corpus_has_at_least_eight_styles():
-    assert len(CORPUS) >= 8, [p.name for p in CORPUS]
+    assert len(CORPUS) >= 8, sorted(CORPUS)
 
 
-@pytest.mark.parametrize("path", CORPUS, ids=[p.stem for p in CORPUS])
-def test_correct_answers_in_other_styles_pass_every_check(path):
-    cells = load_corpus(path)
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_correct_answers_in_other_styles_pass_every_check(name):
+    cells = CORPUS[name]
     for gid, source in cells.items():
         assert screen_source(source) == [], (gid, screen_source(source))
-    outcome = run_inprocess(SOLUTION, replace=cells)
-    assert list(outcome) == CHECK_IDS
-    assert {gid: str(err) for gid, err in outcome.items() if err is not None} == {}
+    assert_all_pass(run_inprocess(SOLUTION, replace=cells), CHECK_IDS)
+
+
+def test_a_solution_cell_cannot_redirect_the_check_helpers():
+    """The helpers of the check cells live in course_lib.vae_checks, so the names they read are
+    the module's: a solution cell that rebinds, at top level, what the helpers once read from the
+    notebook (the list of blocked references, the stand-in formulas) and then passes the course's
+    own answer off as its own still fails, saying why."""
+    attack = ("REFERENCE_FUNCTIONS = ()\nCOURSE_FORMULAS = {}\nNOT_THERE = None\n"
+              "refusing_code = lambda exercise, name: None\n"
+              "reparameterize = course_lib.models.vae.reparameterize")
+    outcome = run_inprocess(SOLUTION, replace={"a2_reparameterize": attack})
+    for gid in EXERCISE_CHECKS["a2_reparameterize"]:
+        assert isinstance(outcome[gid], AssertionError) and "course's own answer" in str(outcome[gid]), gid
+    nb = nbformat.read(SOLUTION, as_version=4)
+    namespace: dict = {"__name__": "__notebook__"}
+    with contextlib.redirect_stdout(io.StringIO()):
+        for cell in nb.cells:
+            if authoring.is_solution_cell(cell):
+                break
+            if cell.cell_type == "code":
+                exec(compile(cell.source, "<cell>", "exec"), namespace)
+    for name in ("as_student", "failure", "binary_images"):  # what the check cells call
+        assert namespace[name].__globals__ is not namespace, f"{name} reads the notebook's names"

@@ -8,23 +8,16 @@ notebooks in real kernels.
 """
 from __future__ import annotations
 
-import ast
-import contextlib
-import io
-from pathlib import Path
-
-import nbformat
 import pytest
-import torch
 
+from assignment_harness import (Assignment, assert_all_pass, assert_fails_as_wrong, assert_fails_on_the_stub,
+                                checks_without_a_named_mistake)
 from course_lib.grading import authoring
 
-ROOT = Path(__file__).resolve().parents[1]
-SOLUTION = ROOT / "solutions" / "A3_gans.ipynb"
-ASSIGNMENT = ROOT / "assignments" / "A3_gans.ipynb"
-CORPUS = sorted((ROOT / "tests" / "corpus" / "A3_gans").glob("correct_*.py"))
-EXERCISES = authoring.read_solution(SOLUTION)[1].solution_ids
-CHECK_IDS = [c.grade_id for c in authoring.read_solution(SOLUTION)[1].checks]
+A3 = Assignment("A3_gans", threads=1)  # tiny models: one thread is faster, above all on a busy machine
+SOLUTION, ASSIGNMENT = A3.solution, A3.assignment
+EXERCISES, CHECK_IDS = A3.exercises, A3.check_ids
+CORPUS = A3.load_corpus()
 # which checks belong to which exercise (a mistake in one exercise must cost nothing elsewhere)
 OWNER = {"a3_d_loss": ("a3_d_loss_check", "a3_d_loss_more"),
          "a3_g_losses": ("a3_g_losses_check", "a3_g_losses_more"),
@@ -34,71 +27,38 @@ OWNER = {"a3_d_loss": ("a3_d_loss_check", "a3_d_loss_more"),
          "a3_dcgan": ("a3_dcgan_check", "a3_dcgan_more")}
 
 
-def run_inprocess(path: Path, replace: dict[str, str] | None = None) -> dict[str, BaseException | None]:
+def run_inprocess(path, replace: dict[str, str] | None = None) -> dict[str, BaseException | None]:
     """Run a notebook's code cells in one namespace; each check cell's exception (or None)."""
-    nb = nbformat.read(path, as_version=4)
-    namespace: dict = {"__name__": "__notebook__"}
-    outcome: dict[str, BaseException | None] = {}
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)           # tiny models: one thread is faster, above all on a busy machine
-    try:
-        _run_cells(nb, namespace, outcome, replace)
-    finally:
-        torch.set_num_threads(threads)
-    return outcome
-
-
-def _run_cells(nb, namespace, outcome, replace) -> None:
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        gid = authoring.nbgrader_meta(cell).get("grade_id")
-        source = (replace or {}).get(gid, cell.source)
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                exec(compile(source, f"<{gid or 'cell'}>", "exec"), namespace)
-            error = None
-        except Exception as err:  # a check failing, or a demo cell calling a stub
-            error = err
-        if authoring.is_check_cell(cell):
-            outcome[gid] = error
+    return A3.run(path, replace)
 
 
 def test_every_exercise_has_its_checks():
     assert set(OWNER) == set(EXERCISES)
     assert sorted(g for gs in OWNER.values() for g in gs) == sorted(CHECK_IDS)
+    assert {ex: tuple(ids) for ex, ids in A3.checks_of.items()} == OWNER
 
 
 def test_the_solution_passes_every_check_visible_and_hidden():
-    outcome = run_inprocess(SOLUTION)
-    assert list(outcome) == CHECK_IDS
-    assert {gid: repr(err) for gid, err in outcome.items() if err is not None} == {}
+    assert_all_pass(run_inprocess(SOLUTION), CHECK_IDS)
 
 
 @pytest.mark.parametrize("path", [ASSIGNMENT, SOLUTION], ids=["assignment", "stubs+hidden tests"])
 def test_every_check_fails_on_the_stub_with_its_own_assertion(path):
-    nb, _ = authoring.read_solution(SOLUTION)
-    stubs = {authoring.nbgrader_meta(c)["grade_id"]: authoring.stub_code(c.source, "test")
-             for c in nb.cells if authoring.is_solution_cell(c)}
-    outcome = run_inprocess(path, replace=stubs)
-    assert list(outcome) == CHECK_IDS
-    passed = [gid for gid, err in outcome.items() if err is None]
-    assert passed == [], f"these checks pass on the stub: {passed}"
-    for gid, err in outcome.items():
-        assert isinstance(err, AssertionError), (gid, repr(err))       # raised by the check itself
-        assert "not implemented yet" in str(err) or "NotImplementedError" in str(err), (gid, str(err))
+    assert_fails_on_the_stub(run_inprocess(path, replace=A3.stubs), CHECK_IDS)
 
 
 # Plausible wrong stubs: a constant, the input returned, zeros, right shape wrong values.
 WRONG_STUBS = {
     "a3_d_loss": ["def discriminator_loss(real_logits, fake_logits):\n    return torch.tensor(0.0)",
-                  "def discriminator_loss(real_logits, fake_logits):\n    return real_logits.mean() - fake_logits.mean()"],
+                  "def discriminator_loss(real_logits, fake_logits):\n    return real_logits.mean() - fake_logits.mean()",
+                  "def discriminator_loss(real_logits, fake_logits):\n    return torch.tensor(2 * math.log(2))"],
     "a3_g_losses": ["def saturating_generator_loss(fake_logits):\n    return fake_logits.mean()\n"
                     "def non_saturating_generator_loss(fake_logits):\n    return torch.zeros(())",
                     "def saturating_generator_loss(fake_logits):\n    return torch.tensor(1.0)\n"
                     "def non_saturating_generator_loss(fake_logits):\n    return fake_logits.sum() * 0 + 0.6931"],
     "a3_optimal_d": ["def optimal_discriminator(p_data, p_g):\n    return torch.full_like(p_data, 0.5)",
-                     "def optimal_discriminator(p_data, p_g):\n    return p_data"],
+                     "def optimal_discriminator(p_data, p_g):\n    return p_data",
+                     "def optimal_discriminator(p_data, p_g):\n    return torch.zeros_like(p_data)"],
     "a3_jsd": ["def jensen_shannon(p, q):\n    return torch.zeros(p.shape[:-1])",
                "def jensen_shannon(p, q):\n    return (p - q).abs().sum(-1) / 2"],
     "a3_training_step": ["def training_step(generator, discriminator, g_optimizer, d_optimizer, real, k):\n"
@@ -107,16 +67,21 @@ WRONG_STUBS = {
                  "        super().__init__()\n        self.latent_dim = latent_dim\n"
                  "    def forward(self, z):\n        return torch.zeros(len(z), 1, 28, 28)\n"
                  "class Discriminator(nn.Module):\n    def __init__(self, channels=32):\n        super().__init__()\n"
-                 "    def forward(self, x):\n        return torch.zeros(len(x))"],
+                 "    def forward(self, x):\n        return torch.zeros(len(x))",
+                 "class Generator(nn.Module):\n    def __init__(self, latent_dim=64, channels=32):\n"
+                 "        super().__init__()\n        self.latent_dim = latent_dim\n"
+                 "        self.scale = nn.Parameter(torch.ones(()))\n"
+                 "    def forward(self, z):\n        return torch.tanh(self.scale * torch.randn(len(z), 1, 28, 28))\n"
+                 "class Discriminator(nn.Module):\n    def __init__(self, channels=32):\n        super().__init__()\n"
+                 "        self.scale = nn.Parameter(torch.ones(()))\n"
+                 "    def forward(self, x):\n        return self.scale * x.flatten(1).mean(1)"],
 }
 
 
 @pytest.mark.parametrize("exercise, wrong", [(e, w) for e, ws in WRONG_STUBS.items() for w in ws],
                          ids=[f"{e}-{i}" for e, ws in WRONG_STUBS.items() for i in range(len(ws))])
 def test_plausible_wrong_stubs_fail_every_check_of_their_exercise(exercise, wrong):
-    outcome = run_inprocess(SOLUTION, replace={exercise: wrong})
-    for gid in OWNER[exercise]:
-        assert isinstance(outcome[gid], AssertionError), (gid, repr(outcome[gid]))
+    assert_fails_as_wrong(run_inprocess(SOLUTION, replace={exercise: wrong}), OWNER[exercise], wrong)
 
 
 TRAIN_STEP = '''def training_step(generator, discriminator, g_optimizer, d_optimizer, real, k):
@@ -206,7 +171,8 @@ MISTAKES = [
     ("a3_training_step", step_with(make_fakes="        fakes = generator(torch.randn(m, generator.latent_dim))"),
      {"a3_training_step_check": "not detached in the discriminator step"}),
     # the generator updated inside the k-step loop
-    ("a3_training_step", INSIDE_THE_LOOP, {"a3_training_step_check": "generator was updated inside the k-step loop"}),
+    ("a3_training_step", INSIDE_THE_LOOP, {"a3_training_step_check": "generator was updated inside the k-step loop",
+                                           "a3_training_step_more": "generator was updated inside the k-step loop"}),
     # the optimal discriminator upside down
     ("a3_optimal_d", "def optimal_discriminator(p_data, p_g):\n    return p_g / (p_data + p_g)",
      {"a3_optimal_d_check": "upside down"}),
@@ -235,7 +201,11 @@ MISTAKES = [
     ("a3_training_step", step_with(g_update="    g_optimizer.step()\n    d_optimizer.step()"),
      {"a3_training_step_check": "generator step must not update D"}),
     ("a3_training_step", step_with(rows=":"),
-     {"a3_training_step_check": "should use the real minibatch"}),
+     {"a3_training_step_check": "should use the real minibatch", "a3_training_step_more": "should use the real minibatch"}),
+    # a per-example loss left unaveraged: a (1,)-shaped "loss"
+    ("a3_d_loss", "def discriminator_loss(real_logits, fake_logits):\n"
+                  "    return F.softplus(-real_logits).mean(0, keepdim=True) + F.softplus(fake_logits).mean(0, keepdim=True)",
+     {"a3_d_loss_more": "`discriminator_loss (a 0-d tensor)` has the wrong shape"}),
     ("a3_training_step", "def training_step(generator, discriminator, g_optimizer, d_optimizer, real, k):\n"
                          "    from course_lib.models.gan import GAN, training_step as course_step\n"
                          "    out = course_step(GAN(generator, discriminator), real, g_optimizer, d_optimizer, k)\n"
@@ -255,7 +225,7 @@ _DCGAN_SOURCE = next(c.source for c in DCGAN_SOLUTION.cells if authoring.nbgrade
 MISTAKES += [
     ("a3_dcgan", _DCGAN_SOURCE.replace("nn.Conv2d(c, 2 * c, 4, 2, 1, bias=False)",
                                        "nn.Conv2d(c, 2 * c, 3, 1, 1, bias=False), nn.MaxPool2d(2)"),
-     {"a3_dcgan_check": "pooling"}),
+     {"a3_dcgan_check": "pooling", "a3_dcgan_more": "replace pooling by strided convolutions"}),
     ("a3_dcgan", _DCGAN_SOURCE.replace("nn.Conv2d(2 * c, 1, 7))", "nn.Conv2d(2 * c, 1, 7), nn.Sigmoid())"),
      {"a3_dcgan_check": "logits"}),
     ("a3_dcgan", _DCGAN_SOURCE.replace("nn.ConvTranspose2d(2 * c, 1, 4, 2, 1), nn.Tanh())",
@@ -265,7 +235,7 @@ MISTAKES += [
                                        "nn.ConvTranspose2d(4 * c, 2 * c, 4, 2, 1)"),
      {"a3_dcgan_check": "parameters"}),
     ("a3_dcgan", _DCGAN_SOURCE.replace("return self.net(x).flatten()", "return self.net(x)"),
-     {"a3_dcgan_check": "one logit each"}),
+     {"a3_dcgan_check": "one logit each", "a3_dcgan_more": "to one logit each"}),
 ]
 
 
@@ -304,23 +274,18 @@ def test_the_reference_is_back_after_a_check_swapped_it_out():
 # ----------------------------------------------------------------------------------------
 # Correct answers in other styles.
 
-def load_corpus_entry(path: Path) -> dict[str, str]:
-    tree = ast.parse(path.read_text())
-    assert ast.get_docstring(tree), f"{path.name}: start with a docstring saying what is different"
-    namespace: dict = {}
-    exec(compile(tree, str(path), "exec"), namespace)
-    return namespace["CELLS"]
-
-
 def test_the_corpus_has_at_least_eight_styles_and_covers_every_exercise():
     assert len(CORPUS) >= 8
-    covered = {gid for path in CORPUS for gid in load_corpus_entry(path)}
+    covered = {gid for cells in CORPUS.values() for gid in cells}
     assert covered == set(EXERCISES)
 
 
-@pytest.mark.parametrize("path", CORPUS, ids=[p.stem for p in CORPUS])
-def test_correct_answers_in_other_styles_pass_every_check(path):
-    cells = load_corpus_entry(path)
-    assert set(cells) <= set(EXERCISES), f"{path.name}: unknown grade ids {set(cells) - set(EXERCISES)}"
-    outcome = run_inprocess(SOLUTION, replace=cells)
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_correct_answers_in_other_styles_pass_every_check(name):
+    outcome = run_inprocess(SOLUTION, replace=CORPUS[name])
     assert {gid: str(err) for gid, err in outcome.items() if err is not None} == {}
+
+
+def test_every_check_is_shown_to_catch_a_named_mistake():
+    assert set(WRONG_STUBS) == set(EXERCISES)
+    assert checks_without_a_named_mistake(CHECK_IDS, MISTAKES) == []

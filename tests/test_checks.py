@@ -42,15 +42,62 @@ def test_a_constant_or_special_cased_answer_fails_on_another_case():
         checks.check_function(cheat, square, [(first,), (torch.randn(2),)], name="square")
 
 
-def test_a_tensor_lookalike_cannot_pass():
-    class Liar(torch.Tensor):
-        def isclose(self, *args, **kwargs):
-            return torch.ones(self.shape, dtype=torch.bool)
+class AlwaysClose(torch.Tensor):
+    """A tensor look-alike whose ``.all()`` says True: ``torch.isclose(lookalike, expected)``
+    returns an ``AlwaysClose`` too, so without the exact-type rule every comparison passes."""
 
-    with pytest.raises(AssertionError, match="should return a plain torch.Tensor.*Liar, a subclass"):
-        checks.check_function(lambda x: Liar(torch.zeros(3)), square, [(torch.randn(3),)], name="square")
+    def all(self, *args, **kwargs):
+        return torch.tensor(True)
+
+
+def _lenient_as_tensor(value, name):
+    """checks._as_tensor without its defence: any tensor, subclasses included, is accepted."""
+    if isinstance(value, torch.Tensor):
+        return value.detach()
+    return checks.__dict__["_as_tensor_strict"](value, name)
+
+
+def test_a_tensor_lookalike_cannot_pass(monkeypatch):
+    cases = [(torch.randn(3),), (torch.randn(2, 3),)]
+    lookalike = lambda x: AlwaysClose(torch.zeros_like(x))  # noqa: E731 - the right shape, wrong values
+    with pytest.raises(AssertionError, match="should return a plain torch.Tensor.*AlwaysClose, a subclass"):
+        checks.check_function(lookalike, square, cases, name="square")
+    with pytest.raises(AssertionError, match="should return a plain torch.Tensor"):
+        checks.check_property("x = 1", AlwaysClose(torch.zeros(3)), 1.0, hint="h")
+    # The attack is real: without the exact-type rule, the look-alike passes both checks.
+    monkeypatch.setitem(checks.__dict__, "_as_tensor_strict", checks._as_tensor)
+    monkeypatch.setattr(checks, "_as_tensor", _lenient_as_tensor)
+    checks.check_function(lookalike, square, cases, name="square")
+    checks.check_property("x = 1", AlwaysClose(torch.zeros(3)), 1.0, hint="h")
     with pytest.raises(AssertionError, match="missing `return`"):
         checks.check_function(lambda x: None, square, [(torch.randn(3),)], name="square")
+
+
+def test_the_reference_is_called_on_copies_of_the_inputs():
+    """A reference that changes its input in place (as `x.mul_(x)` does) must not change what the
+    student's function receives, nor the caller's tensors."""
+    seen = []
+
+    def reference(x):
+        return x.mul_(x)  # squares in place: a reference written carelessly
+
+    def student(x):
+        seen.append(x.clone())
+        return x * x
+
+    x = torch.tensor([1.0, 2.0, 3.0])
+    checks.check_function(student, reference, [(x,)], name="square")
+    assert torch.equal(seen[0], torch.tensor([1.0, 2.0, 3.0])) and torch.equal(x, torch.tensor([1.0, 2.0, 3.0]))
+
+
+def test_check_function_compares_every_case():
+    """Each case is compared: wrong only on the last of three cases still fails."""
+    cases = [(torch.tensor([1.0]),), (torch.tensor([2.0]),), (torch.tensor([3.0]),)]
+    with pytest.raises(AssertionError, match="(?s)wrong answer.*expected: \\[9\\]"):
+        checks.check_function(lambda x: x * x if float(x) < 3 else x, square, cases, name="square")
+    for wrong in (lambda x: torch.zeros_like(x), lambda x: x, lambda x: torch.tensor(1.0), lambda x: x * x + 1e-3):
+        with pytest.raises(AssertionError, match="wrong answer"):
+            checks.check_function(wrong, square, [(torch.randn(4) + 2,)], name="square")
 
 
 def test_in_place_changes_to_the_input_are_caught():
@@ -163,6 +210,15 @@ def test_check_causal_2d_raster_order():
     checks.check_causal(masked, (1, 1, 4, 4), mask_type="A")
     with pytest.raises(AssertionError, match="depends on no input"):
         checks.check_causal(lambda x: torch.zeros_like(x) * x, (1, 1, 3, 3), mask_type="A")
+
+
+@pytest.mark.parametrize("layer", [lambda x: torch.zeros_like(x), lambda x: x.detach() * 2,
+                                   torch.no_grad()(torch.nn.Conv1d(1, 1, 3, padding=1).forward)],
+                         ids=["constant", "detached", "no_grad"])
+def test_check_causal_fails_clearly_on_an_output_without_gradient(layer):
+    """An output that does not require grad is a failed check, not autograd's RuntimeError."""
+    with pytest.raises(AssertionError, match="(?s)does not depend on its input.*detach"):
+        checks.check_causal(layer, (2, 1, 8), mask_type="A", name="layer")
 
 
 def test_check_frequencies():

@@ -160,8 +160,9 @@ def test_system_exit_huge_output_and_huge_memory_only_cost_their_exercise(batch)
     assert "solution cell `a0_logsumexp` raised SystemExit: bye" in feedback(out, "system_exit")
     assert results["huge_output"].total == FULL
     assert "bytes of output were dropped" in feedback(out, "huge_output")
-    assert results["huge_memory"].total == FULL - 4
-    assert "memory" in feedback(out, "huge_memory").lower()
+    # 4 GB that the operating system would grant (overcommit) but the address-space limit refuses
+    assert results["huge_memory"].total == FULL - 4 and not results["huge_memory"].incidents
+    assert "can't allocate memory" in feedback(out, "huge_memory")
 
 
 @pytest.mark.parametrize("student, exercise, reason", [
@@ -192,8 +193,11 @@ def test_shadowing_a_builtin_is_accepted_and_changes_nothing(batch):
 
 
 def test_a_tensor_lookalike_does_not_fool_the_checks(batch):
+    """Its `.all()` says True, which would pass every comparison if the checks took tensor
+    subclasses (shown in tests/test_checks.py); both KL checks fail, saying why."""
     out, results, _ = batch
-    assert points(results["tensor_lookalike"])["a0_kl_check"] == 0
+    r = points(results["tensor_lookalike"])
+    assert r["a0_kl_check"] == r["a0_kl_more"] == 0 and results["tensor_lookalike"].total == FULL - 5
     assert "should return a plain torch.Tensor" in feedback(out, "tensor_lookalike")
 
 
@@ -220,9 +224,15 @@ def test_without_the_screen_one_exercise_s_crash_costs_only_that_exercise(source
     r = results["hang_exit_flood"]
     assert r.incidents == ["a0_logsumexp: timed out", "a0_log_posterior: kernel died", "a0_kl: output flood"]
     assert r.total == FULL - 4 - 3 - 5 and points(r)["a0_sample_check"] == points(r)["a0_sample_more"] == 2
-    # Patching the check module is undone by the guard's restore before each check cell.
-    assert points(results["patch_checks"])["a0_kl_check"] == 0
-    assert points(results["patch_checks"])["a0_log_posterior_check"] == 2
+    # Patching the check module is undone by the guard's restore before each check cell: the
+    # KL checks run the real checks and fail, and every check after the patch scores normally
+    # (without the restore, the verify at the end of each check would fail them all).
+    r = points(results["patch_checks"])
+    assert r["a0_kl_check"] == r["a0_kl_more"] == 0
+    assert results["patch_checks"].total == FULL - 5 and not results["patch_checks"].incidents
+    ids = [c.grade_id for c in source.info.checks]
+    after = source.info.checks[ids.index("a0_kl_more") + 1:]
+    assert after and all(r[c.grade_id] == c.points for c in after), r
 
 
 def test_an_interrupted_grader_loses_nothing_and_a_rerun_resumes(source, a0_dir, tmp_path):
@@ -297,8 +307,10 @@ def test_a_duplicated_solution_cell_is_noted_and_the_first_is_graded(source, a0_
     assert "appears more than once" in reasons[0] and "torch.where" in solutions["a0_kl"] and not flags
 
 
-def _mini_assignment(folder: Path) -> Path:
-    """A one-exercise solution notebook whose check cell uses a builtin and a variable of the instructor's."""
+def _mini_assignment(folder: Path, *, demos: int = 0, env_check: bool = False, hang: bool = False) -> Path:
+    """A one-exercise solution notebook whose check cell uses a builtin and a variable of the
+    instructor's; ``demos`` cells after the solution call it once each (they count towards the
+    exercise's time budget); ``env_check`` adds a check of the kernel's environment."""
     import nbformat
 
     from course_lib.notebook_setup import SETUP_CELL
@@ -313,32 +325,127 @@ def _mini_assignment(folder: Path) -> Path:
         nbformat.v4.new_code_cell("target = 4.0"),
         nbformat.v4.new_code_cell("def square(x):\n    \"\"\"x squared.\"\"\"\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION",
                                   metadata=meta("mini_square", solution=True, grade=False, locked=False)),
+        *[nbformat.v4.new_code_cell(f"print(square({i}.0))") for i in range(demos)],
+        *([nbformat.v4.new_code_cell("import time\ntime.sleep(600)  # the instructor's own cell hangs")]
+          if hang else []),
         nbformat.v4.new_code_cell('assert abs(square(2.0) - target) < 1e-9, "square(2) should be 4"',
                                   metadata=meta("mini_square_check", solution=False, grade=True, locked=True,
                                                 points=1)),
     ]
+    if env_check:  # the instructor's own check cell may import os
+        nb.cells.append(nbformat.v4.new_code_cell(
+            "import os, tempfile\n"
+            "home = os.environ['HOME']\n"
+            "assert os.getcwd() == home == os.environ['TMPDIR'] == tempfile.gettempdir(), (os.getcwd(), home)\n"
+            f"assert home != {str(Path.home())!r} and os.path.basename(os.path.dirname(home))"
+            ".startswith('grade-'), home\n"
+            "assert 'GRADER_TEST_SECRET' not in os.environ, 'the instructor\\'s environment leaked'\n"
+            "assert os.environ['OMP_NUM_THREADS'] == '1'",
+            metadata=meta("mini_env_check", solution=False, grade=True, locked=True, points=1)))
     path = folder / "mini.ipynb"
     nbformat.write(nb, path)
     return path
 
 
-def test_check_cells_see_the_real_builtins_and_the_instructor_s_names(tmp_path):
-    """A solution that shadows `abs` and rebinds the instructor's `target` at top level would make
-    the check's own assert pass; check cells run with the real builtins and the instructor's values."""
+def _grade_mini(folder: Path, answers: dict[str, str], limits: grade.Limits, **mini) -> dict[str, grade.Result]:
     import nbformat
 
-    source = submissions.load_source(str(_mini_assignment(tmp_path)))
-    subs = tmp_path / "subs"
+    source = submissions.load_source(str(_mini_assignment(folder, **mini)))
+    subs = folder / "subs"
     subs.mkdir()
-    for name, code in {"honest": "def square(x):\n    return x ** 2",
-                       "cheat": "abs = lambda v: 0.0\ntarget = 0.0\n\ndef square(x):\n    return 0.0"}.items():
+    for name, code in answers.items():
         nb = copy.deepcopy(source.nb)
         for cell in nb.cells:
             if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
                 cell.source = code
         nbformat.write(nb, subs / f"{name}.ipynb")
-    results = {r.student: r for r in grade.grade_folder(source, grade.find_submissions(subs), tmp_path / "out",
-                                                        LIMITS, jobs=2, log=lambda m: None)}
+    return {r.student: r for r in grade.grade_folder(source, grade.find_submissions(subs), folder / "out",
+                                                     limits, jobs=2, log=lambda m: None)}
+
+
+def test_an_exercise_s_cells_share_one_time_budget(tmp_path):
+    """Each of the exercise's cells stays well under the 8 s cell limit (2.5 s), but together
+    they pass the exercise's 6 s budget: the cell running when it is spent is stopped and the
+    exercise scores 0. An honest answer needs milliseconds of the same budget."""
+    limits = grade.Limits(cell_seconds=8, exercise_seconds=6, output_bytes=20_000, flood_bytes=100_000_000)
+    slow = "import time\n\ndef square(x):\n    time.sleep(2.5)\n    return x * x"
+    results = _grade_mini(tmp_path, {"honest": "def square(x):\n    return x ** 2", "slow": slow}, limits, demos=4)
+    assert results["honest"].total == 1 and not results["honest"].incidents
+    assert results["slow"].total == 0
+    assert results["slow"].incidents in (["mini_square: timed out"], ["mini_square: time budget"])
+    text = feedback(tmp_path / "out", "slow")
+    assert "of the exercise's 6 s" in text or "its whole time budget (6 s)" in text, text
+
+
+def test_a_hang_the_stub_does_not_remove_stops_the_submission_with_the_reason(tmp_path):
+    """When the exercise is already a stub and its cells still time out (here an instructor's
+    cell hangs), grading stops there, and the feedback says so."""
+    limits = grade.Limits(cell_seconds=3, exercise_seconds=20, output_bytes=20_000, flood_bytes=100_000_000)
+    results = _grade_mini(tmp_path, {"honest": "def square(x):\n    return x ** 2"}, limits, hang=True)
+    r = results["honest"]
+    assert r.status == "graded" and r.total == 0
+    assert r.incidents == ["mini_square: timed out", "mini_square: timed out, stopped"]
+    assert "the checks after it did not run" in feedback(tmp_path / "out", "honest")
+
+
+def test_a_faked_ok_reply_without_the_token_does_not_count_and_the_kernel_environment_is_minimal(
+        tmp_path, monkeypatch):
+    """With the screen off, a solution makes IPython drop the source of every later cell: each
+    check cell then replies "ok" without having run. Only the completion token, which the
+    check's own code prints at its end, tells the difference. The honest submission's second
+    check asserts the kernel's environment: HOME, TMPDIR and the working folder are the
+    submission's temporary folder, and the grader's own variables do not leak in."""
+    monkeypatch.setenv("GRADER_TEST_SECRET", "do-not-leak")
+    limits = grade.Limits(cell_seconds=8, exercise_seconds=20, output_bytes=20_000, flood_bytes=100_000_000,
+                          screen=False)
+    fake = ("get_ipython().input_transformers_cleanup.append(lambda lines: [])\n\n"
+            "def square(x):\n    return 0.0")
+    results = _grade_mini(tmp_path, {"honest": "def square(x):\n    return x ** 2", "fake_ok": fake}, limits,
+                          env_check=True)
+    assert results["honest"].total == 2, [c.message for c in results["honest"].checks]
+    assert results["fake_ok"].total == 0 and not results["fake_ok"].incidents
+    for check in results["fake_ok"].checks:
+        assert check.message == "the check did not run to its end (its completion token was not printed).", check
+
+
+def test_check_cells_see_the_real_builtins_and_the_instructor_s_names(tmp_path):
+    """A solution that shadows `abs` and rebinds the instructor's `target` at top level would make
+    the check's own assert pass; check cells run with the real builtins and the instructor's values."""
+    results = _grade_mini(tmp_path, {"honest": "def square(x):\n    return x ** 2",
+                                     "cheat": "abs = lambda v: 0.0\ntarget = 0.0\n\ndef square(x):\n    return 0.0"},
+                          LIMITS)
     assert results["honest"].total == 1
     assert results["cheat"].total == 0 and not results["cheat"].reasons
     assert results["cheat"].checks[0].message == "square(2) should be 4"
+
+
+# Functions of ungraded cells that check cells may call: each only shapes a hint, never a verdict.
+HINT_ONLY = {("A3_gans", "kl_divergence"): "a3_jsd_check builds its known mistakes' hints from it"}
+
+
+@pytest.mark.parametrize("name", ["A0_probability_toolkit", "A1_autoregressive", "A2_vae", "A3_gans"])
+def test_check_cells_call_no_function_of_an_ungraded_cell(name):
+    """A function defined in an ungraded cell of the instructor's looks its global names up in
+    the notebook's namespace, where a solution cell can rebind them; check cells run with the
+    instructor's names, but such a function would not. So what a check's verdict relies on is
+    defined in course_lib (guarded by the grader) or in the check cells themselves (which run
+    in a namespace of their own)."""
+    import ast
+
+    from course_lib.grading import authoring
+
+    nb = authoring.read_solution(ROOT / "solutions" / f"{name}.ipynb")[0]
+    defined, called = set(), set()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        tree = ast.parse(cell.source)
+        if authoring.is_check_cell(cell):
+            called |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        elif not authoring.is_solution_cell(cell):
+            defined |= {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                                     ast.ClassDef))}
+            defined |= {t.id for n in tree.body if isinstance(n, ast.Assign) and isinstance(n.value, ast.Lambda)
+                        for t in n.targets if isinstance(t, ast.Name)}
+    unsafe = {f for f in defined & called if (name, f) not in HINT_ONLY}
+    assert not unsafe, f"check cells of {name} call {sorted(unsafe)}, defined in an ungraded cell"

@@ -556,6 +556,24 @@ def find_submissions(folder: Path) -> list[Path]:
     return found
 
 
+def check_arguments(args) -> None:
+    """A ValueError naming the first option out of range, with the value given."""
+    rules = [
+        (args.jobs >= 1, f"-j must be at least 1, got {args.jobs}"),
+        (args.cell_timeout > 0, f"--cell-timeout must be more than 0 seconds, got {args.cell_timeout:g}"),
+        (args.exercise_timeout > 0, f"--exercise-timeout must be more than 0 seconds, got {args.exercise_timeout:g}"),
+        (args.exercise_timeout >= args.cell_timeout,
+         f"--exercise-timeout ({args.exercise_timeout:g}) must be at least --cell-timeout ({args.cell_timeout:g})"),
+        (args.memory_mb >= 1024, f"--memory-mb must be at least 1024 (importing torch needs more), got {args.memory_mb}"),
+        (args.output_bytes >= 0, f"--output-bytes must be 0 or more, got {args.output_bytes}"),
+        (args.flood_bytes >= args.output_bytes,
+         f"--flood-bytes ({args.flood_bytes}) must be at least --output-bytes ({args.output_bytes})"),
+    ]
+    for ok, message in rules:
+        if not ok:
+            raise ValueError(message)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_lib.grading.grade",
                                      description="Grade a folder of submitted notebooks.")
@@ -581,17 +599,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="skip the static screen of solution cells (only to test the sandbox; unsafe)")
     args = parser.parse_args(argv)
     try:
-        if args.jobs < 1 or args.cell_timeout <= 0 or args.exercise_timeout <= 0 or args.memory_mb < 1024:
-            raise ValueError("-j must be >= 1, time limits > 0, and --memory-mb >= 1024")
+        check_arguments(args)
         source = load_source(args.assignment)
         submissions = find_submissions(Path(args.submissions))
         out = Path(args.out) if args.out else Path("grades") / source.info.name
         limits = Limits(args.cell_timeout, args.exercise_timeout, args.memory_mb, args.output_bytes,
                         args.flood_bytes, screen=not args.no_screen)
-        if args.exercise_timeout < args.cell_timeout:
-            raise ValueError("--exercise-timeout must be at least --cell-timeout")
-        if args.flood_bytes < args.output_bytes:
-            raise ValueError("--flood-bytes must be at least --output-bytes")
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
