@@ -215,6 +215,8 @@ p = torch.tensor([0.1, 0.4, 0.2, 0.3], dtype=torch.float64)
 d_best = theory.optimal_discriminator(p, p)
 print("D*(x) when p_g = p_data:", d_best.tolist())
 print(f"discriminator loss -V(G, D*) = {-theory.value(p, p, d_best).item():.4f} = 2 log 2 = {2 * math.log(2):.4f}")
+assert torch.equal(d_best, torch.full_like(p, 0.5))
+assert math.isclose(-theory.value(p, p, d_best).item(), 2 * math.log(2), rel_tol=1e-12)
 
 # %% [markdown]
 # ## 4. The saturating loss and the non-saturating fix
@@ -437,6 +439,26 @@ g = torch.Generator().manual_seed(0)
 others = [torch.rand(6, generator=g, dtype=torch.float64) for _ in range(1000)]
 lowest = min(theory.optimal_value(p_data, q / q.sum()).item() for q in others)
 print(f"the lowest max_D V over 1,000 random p_g: {lowest:.4f} (> -log 4)")
+assert lowest > -math.log(4)
+
+# %% [markdown]
+# The step "JSD $\ge 0$, with equality only when the two are equal" carries the whole
+# conclusion, so check it, and the other bound, directly: $0 \le \mathrm{JSD} \le \log 2$,
+# symmetric in its two arguments, $\log 2$ exactly when the supports do not overlap. The
+# upper bound is why $\max_D V$ can never exceed $-\log 4 + 2\log 2 = 0$.
+
+# %%
+pairs = [(q / q.sum(), r / r.sum()) for q, r in zip(others[::2], others[1::2])]       # 500 random pairs
+jsds = torch.stack([theory.jensen_shannon(q, r) for q, r in pairs])
+swapped = torch.stack([theory.jensen_shannon(r, q) for q, r in pairs])
+disjoint = theory.jensen_shannon(torch.tensor([0.5, 0.5, 0, 0, 0, 0]), torch.tensor([0, 0, 0.2, 0.2, 0.3, 0.3]))
+print(f"500 random pairs: JSD between {jsds.min():.2e} and {jsds.max():.4f}; log 2 = {math.log(2):.4f}")
+print(f"largest |JSD(p, q) - JSD(q, p)|: {(jsds - swapped).abs().max():.1e}")
+print(f"JSD(p_data, p_data) = {theory.jensen_shannon(p_data, p_data).item():.1e}, "
+      f"disjoint supports: {disjoint.item():.6f}")
+assert (jsds > 0).all() and (jsds < math.log(2)).all() and torch.allclose(jsds, swapped)
+assert theory.jensen_shannon(p_data, p_data).item() == 0
+assert math.isclose(disjoint.item(), math.log(2), rel_tol=1e-12)
 
 # %% [markdown]
 # **The caveats.** The proof is reassuring, but it is about ideal players:
@@ -496,12 +518,24 @@ shown = sorted({0, 1, len(ring_snapshots) // 4, len(ring_snapshots) // 2, len(ri
 ring_figure([ring_snapshots[i] for i in shown], ring.means, covered=[covered[i] for i in shown],
             real=ring.sample(1000, seed=0))
 
+# %%
+falls = [e for e in range(1, len(covered)) if covered[e] < covered[e - 1]]
+first_max = covered.index(max(covered))
+display(Markdown(
+    f"Read the list above. Over {len(covered) - 1} epochs the generator covered at most "
+    f"**{max(covered)} of the {len(ring.means)} modes** at once (first after epoch {first_max}), and "
+    f"**{covered[-1]}** after the last epoch. "
+    + (f"The count is not a steady climb: it fell {len(falls)} time{'s' if len(falls) > 1 else ''} from one epoch "
+       f"to the next (for example from {covered[falls[0] - 1]} to {covered[falls[0]]} after epoch {falls[0]}): "
+       "a snapshot can miss modes that the previous one covered."
+       if falls else "In this run the count never fell from one epoch to the next.")))
+
 # %% [markdown]
-# Read the list above: the count does not climb steadily to 8. Modes are found, lost and
-# found again as the two players chase each other; a snapshot at one epoch can miss modes
-# that the previous one covered. That is **mode collapse** in miniature. The remedies the
-# outlook lists (other losses, minibatch statistics, unrolled or Wasserstein GANs) target
-# exactly this.
+# Modes can be found, lost and found again as the two players chase each other: the
+# discriminator learns to reject the modes the generator crowds onto, the generator
+# moves on, and modes it left behind can be dropped. That is **mode collapse** in
+# miniature. The remedies the outlook lists (other losses, minibatch statistics,
+# unrolled or Wasserstein GANs) target exactly this.
 #
 # ## 8. DCGAN on MNIST
 #
