@@ -649,11 +649,20 @@ viz.plot_history(dcgan_history, keys=["d_loss", "g_loss"], title="DCGAN: the los
 # %%
 viz.plot_history(dcgan_history, keys=["frechet"], title=f"DCGAN: Fréchet distance of {n_eval} samples to the test digits")
 
+# %%
+d_losses, g_losses = dcgan_history["d_loss"], dcgan_history["g_loss"]
+distances = dcgan_history["frechet"]
+display(Markdown(
+    f"Over {len(dcgan_history)} epoch{'s' if len(dcgan_history) > 1 else ''} the discriminator's loss stayed between "
+    f"{min(d_losses):.2f} and {max(d_losses):.2f} and the generator's between {min(g_losses):.2f} and "
+    f"{max(g_losses):.2f}, while the Fréchet distance went from {distances[0]:.1f} after the first epoch to "
+    f"{distances[-1]:.1f} after the last."))
+
 # %% [markdown]
-# The two plots make section 3's point on real data: each loss only says how one
-# player does against the *current* other one, so neither tracks the quality of the
-# samples; the Fréchet distance, which compares the samples with real digits, is the
-# curve that does.
+# That is section 3's point on real data: each loss only says how one player does
+# against the *current* other one, so neither is a measure of the quality of the
+# samples; the Fréchet distance compares the samples with real digits, and that is the
+# number to watch.
 #
 # **Samples over training**, always from the same 64 codes $z$ (one row per epoch shown):
 
