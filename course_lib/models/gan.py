@@ -447,7 +447,7 @@ class GeneratorAverage:
         self.steps += 1
 
     @torch.no_grad()
-    def refresh_batch_norm(self, batches: int = 20, batch_size: int = 256) -> nn.Module:
+    def refresh_batch_norm(self, batches: int = 10, batch_size: int = 256) -> nn.Module:
         """Batch norm's running mean and variance, measured afresh for the averaged weights."""
         norms = [m for m in self.generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
         device = next(self.generator.parameters()).device
