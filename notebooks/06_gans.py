@@ -567,6 +567,13 @@ display(Markdown(
 #   after every step ($\beta$ is `average_decay` below), sits closer to it. We sample the average (`G.GeneratorAverage`),
 #   with batch norm's running statistics re-measured for the averaged weights (BigGAN's
 #   "standing statistics"). Training itself is unchanged: D always plays the live $G$.
+#
+# Neither is a cure at this length of training. In the course's trials
+# (`docs/gan_tuning.md`, same seed and epochs, with and without them) the two together
+# changed the DCGAN's Fréchet ratio of section 10 by less than the spread between
+# disjoint sets of real digits, and did not make a rare digit common; what the trials
+# show helping is more training steps (the ratio was still falling at the last epoch).
+# Section 10 shows where this run ends.
 
 # %%
 settings = {"channels": 32, "batch_size": 64, "lr": 2e-4, "betas": (0.5, 0.999), "real_label": 0.9,
