@@ -576,7 +576,7 @@ display(Markdown(
 # Section 10 shows where this run ends.
 
 # %%
-settings = {"channels": 32, "batch_size": 64, "lr": 2e-4, "betas": (0.5, 0.999), "real_label": 0.9,
+settings = {"channels": 32, "batch_size": 32, "lr": 2e-4, "betas": (0.5, 0.999), "real_label": 0.9,
             "average_decay": 0.999, "epochs": profile.choose(full=20, fast=1)}
 train = data.load_mnist("train", limit=profile.choose(full=None, fast=512))
 test = data.load_mnist("test")
