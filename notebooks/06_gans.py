@@ -646,7 +646,7 @@ started = time.perf_counter()
 for _ in range(steps):
     timed_step()
 images_per_second = steps * len(batch) / (time.perf_counter() - started)
-runtime.report(f"DCGAN training speed ({env.threads} CPU thread{'s' if env.threads > 1 else ''} or {device.type})",
+runtime.report(f"DCGAN training speed ({device.type}, {env.threads} thread{'s' if env.threads > 1 else ''}, batch {len(batch)})",
                images_per_second, "images/s")
 del timing, timing_average
 
