@@ -451,14 +451,15 @@ assert lowest > -math.log(4)
 pairs = [(q / q.sum(), r / r.sum()) for q, r in zip(others[::2], others[1::2])]       # 500 random pairs
 jsds = torch.stack([theory.jensen_shannon(q, r) for q, r in pairs])
 swapped = torch.stack([theory.jensen_shannon(r, q) for q, r in pairs])
-disjoint = theory.jensen_shannon(torch.tensor([0.5, 0.5, 0, 0, 0, 0]), torch.tensor([0, 0, 0.2, 0.2, 0.3, 0.3]))
+disjoint = theory.jensen_shannon(torch.tensor([0.5, 0.5, 0, 0, 0, 0], dtype=torch.float64),
+                                 torch.tensor([0, 0, 0.25, 0.25, 0.25, 0.25], dtype=torch.float64))
 print(f"500 random pairs: JSD between {jsds.min():.2e} and {jsds.max():.4f}; log 2 = {math.log(2):.4f}")
 print(f"largest |JSD(p, q) - JSD(q, p)|: {(jsds - swapped).abs().max():.1e}")
 print(f"JSD(p_data, p_data) = {theory.jensen_shannon(p_data, p_data).item():.1e}, "
       f"disjoint supports: {disjoint.item():.6f}")
 assert (jsds > 0).all() and (jsds < math.log(2)).all() and torch.allclose(jsds, swapped)
 assert theory.jensen_shannon(p_data, p_data).item() == 0
-assert math.isclose(disjoint.item(), math.log(2), rel_tol=1e-12)
+assert math.isclose(disjoint.item(), math.log(2), rel_tol=1e-12)   # exact sums: 1/2 and 1/4 are binary
 
 # %% [markdown]
 # **The caveats.** The proof is reassuring, but it is about ideal players:
