@@ -62,6 +62,26 @@ def test_saturating_gradient_vanishes_where_non_saturating_does_not():
     assert abs(sat[0]) < 1e-3 < abs(non[0]) > 0.99                       # D(G(z)) ~ 0: the start
 
 
+def test_one_sided_label_smoothing():
+    """real_label=a: the reals' cross-entropy against target a; the fakes keep target 0 (Salimans et al. 2016)."""
+    g = torch.Generator().manual_seed(1)
+    real, fake = torch.randn(6, generator=g) * 3, torch.randn(4, generator=g) * 3
+    expected = _bce(torch.sigmoid(real.double()), 0.9) + _bce(torch.sigmoid(fake.double()), 0)
+    assert G.discriminator_loss(real, fake, real_label=0.9).item() == pytest.approx(expected.item(), rel=1e-5)
+    assert G.discriminator_loss(real, fake, real_label=1.0) == G.discriminator_loss(real, fake)
+    # the best verdict on a real example is now D = 0.9, not D -> 1
+    logit = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([logit], lr=1.0)
+    for _ in range(500):
+        opt.zero_grad()
+        G.discriminator_loss(logit, torch.full((1,), -30.0), real_label=0.9).backward()
+        opt.step()
+    assert torch.sigmoid(logit).item() == pytest.approx(0.9, abs=1e-3)
+    for bad in (0.5, 0.3, 1.1):
+        with pytest.raises(ValueError, match="real_label"):
+            G.discriminator_loss(real, fake, real_label=bad)
+
+
 @pytest.mark.parametrize("bad", [torch.zeros(3, 2), torch.zeros(0), torch.zeros(3, dtype=torch.long), [0.0]])
 def test_losses_reject_bad_input(bad):
     with pytest.raises(ValueError, match="logits"):
@@ -355,3 +375,54 @@ def test_sample_and_to_unit():
     assert u.min() >= 0 and u.max() <= 1
     z = torch.randn(3, 16)
     assert torch.equal(G.sample(gen, 3, z=z), G.sample(gen, 3, z=z))
+
+
+def test_generator_average_follows_its_formula_and_refreshes_batch_norm():
+    """The averaged weights move by (1 - beta_t) towards the live ones, beta_t = min(decay, (1+t)/(10+t))."""
+    torch.manual_seed(0)
+    gen = G.DCGANGenerator(8, 4)
+    average = G.GeneratorAverage(gen, decay=0.5)
+    start = [p.clone() for p in average.generator.parameters()]
+    with torch.no_grad():
+        for p in gen.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    average.update(gen)                                   # t = 0: beta = min(0.5, 1/10) = 0.1
+    for s, a, p in zip(start, average.generator.parameters(), gen.parameters()):
+        assert torch.allclose(a, 0.1 * s + 0.9 * p)
+        assert not a.requires_grad
+    for _ in range(60):                                   # a constant generator: the average reaches it
+        average.update(gen)
+    assert all(torch.allclose(a, p, atol=1e-6) for a, p in zip(average.generator.parameters(), gen.parameters()))
+    assert average.steps == 61
+    # standing statistics: the running averages are those of the averaged weights' batches
+    refreshed = average.refresh_batch_norm(batches=4, batch_size=512)
+    assert refreshed is average.generator and not refreshed.training
+    z = torch.randn(2048, 8)
+    with torch.no_grad():
+        in_eval = refreshed(z)
+        refreshed.train()
+        in_train = refreshed(z)
+        refreshed.eval()
+    assert (in_eval - in_train).abs().mean() < 0.01
+    for m in refreshed.modules():                         # not the reset values (0 and 1) any more
+        if isinstance(m, torch.nn.BatchNorm2d):
+            assert m.running_mean.abs().max() > 0 and not torch.allclose(m.running_var, torch.ones_like(m.running_var))
+    assert all(m.momentum == 0.1 for m in refreshed.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    with pytest.raises(ValueError, match="decay"):
+        G.GeneratorAverage(gen, decay=1.0)
+
+
+def test_train_gan_updates_the_average_once_per_generator_step_and_tracks_a_separate_d_lr():
+    torch.manual_seed(0)
+    gan = G.GAN(G.ConditionalDCGANGenerator(8, 4), G.ConditionalDCGANDiscriminator(4))
+    g_opt, d_opt = G.make_optimizers(gan, lr=1e-4, d_lr=4e-4)
+    assert g_opt.param_groups[0]["lr"] == 1e-4 and d_opt.param_groups[0]["lr"] == 4e-4
+    data_set = torch.utils.data.TensorDataset(torch.rand(48, 1, 28, 28) * 2 - 1, torch.arange(48) % 10)
+    loader = torch.utils.data.DataLoader(data_set, batch_size=16)
+    average = G.GeneratorAverage(gan.generator)
+    G.train_gan(gan, loader, 2, k=1, optimizers=(g_opt, d_opt), average=average, real_label=0.9,
+                progress=False, verbose=False)
+    assert average.steps == 6                                       # 3 batches x 2 epochs
+    assert not _same(_params(average.generator), _params(gan.generator))
+    sample = G.sample(average.refresh_batch_norm(batches=2, batch_size=20), 10, labels=torch.arange(10))
+    assert sample.shape == (10, 1, 28, 28)

@@ -23,6 +23,7 @@ In this file, in the lecture's order:
 """
 from __future__ import annotations
 
+import copy
 import math
 from typing import Callable
 
@@ -34,7 +35,7 @@ __all__ = ["discriminator_loss", "saturating_generator_loss", "non_saturating_ge
            "GENERATOR_LOSSES", "MLPGenerator", "MLPDiscriminator", "DCGANGenerator",
            "DCGANDiscriminator", "dcgan_init_", "ConditionalBatchNorm2d", "ConditionalDCGANGenerator",
            "ConditionalDCGANDiscriminator", "GAN", "discriminator_step", "generator_step",
-           "training_step", "make_optimizers", "train_gan", "sample", "to_unit"]
+           "training_step", "make_optimizers", "GeneratorAverage", "train_gan", "sample", "to_unit"]
 
 
 # --- 1. the losses, on logits ----------------------------------------------------------------
@@ -50,16 +51,28 @@ def _logits(x, name: str) -> torch.Tensor:
     return x
 
 
-def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, *,
+                       real_label: float = 1.0) -> torch.Tensor:
     r"""$-\mathbb{E}_x[\log D(x)] - \mathbb{E}_z[\log(1 - D(G(z)))]$: minus $V$, minimised by D (notebook 06).
 
     Real inputs are labelled 1 and fakes 0: this is the binary cross-entropy of a
     real-versus-fake classifier, $\mathrm{softplus}(-\ell_\text{real}) +
     \mathrm{softplus}(\ell_\text{fake})$ averaged over each batch. Its value when D
     cannot tell at all ($\ell = 0$ everywhere) is $2\log 2$.
+
+    ``real_label`` < 1 is *one-sided label smoothing* (Salimans et al., 2016, "Improved
+    techniques for training GANs", section 3.4): the real examples get the target
+    $\alpha$ instead of 1, i.e. $\alpha\,\mathrm{softplus}(-\ell) + (1-\alpha)\,\mathrm{softplus}(\ell)$,
+    so D is never rewarded for ever more confident "real" verdicts; the fakes keep the
+    target 0. The default, 1, is the loss of the minimax game.
     """
     real_logits, fake_logits = _logits(real_logits, "real_logits"), _logits(fake_logits, "fake_logits")
-    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+    if not 0.5 < real_label <= 1.0:
+        raise ValueError(f"real_label must lie in (0.5, 1], got {real_label!r}")
+    real_term = F.softplus(-real_logits)
+    if real_label != 1.0:
+        real_term = real_label * real_term + (1 - real_label) * F.softplus(real_logits)
+    return real_term.mean() + F.softplus(fake_logits).mean()
 
 
 def saturating_generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
@@ -264,15 +277,18 @@ class ConditionalDCGANGenerator(DCGANGenerator):
 class ConditionalDCGANDiscriminator(DCGANDiscriminator):
     r"""(image, label) -> logit, by projection: $\ell = w^\top h + e_y^\top h$ (notebook 06).
 
-    $h$ are the spatially averaged features of the DCGAN discriminator and $e_y$ a learned vector
-    per class (Miyato and Koyama's projection discriminator, used with conditional
-    batch norm in the generator by SNGAN and BigGAN).
+    $h$ is the whole (2c, 7, 7) feature map of the DCGAN discriminator, flattened: the
+    vector its last layer (the 7x7 convolution, $w$) reads; $e_y$ is a learned vector of
+    the same size per class (Miyato and Koyama's projection discriminator, used with
+    conditional batch norm in the generator by SNGAN and BigGAN). Averaging $h$ over
+    space first would leave only local stroke statistics, which say little about the
+    digit: the label term could then barely tell a 3 labelled 7 from a 3 labelled 3.
     """
 
     def __init__(self, channels: int = 32, num_classes: int = 10):
         super().__init__(channels)
         self.num_classes = num_classes
-        self.embed = nn.Embedding(num_classes, 2 * channels)
+        self.embed = nn.Embedding(num_classes, 2 * channels * 7 * 7)
         if not self.embed.weight.is_meta:
             nn.init.normal_(self.embed.weight, 0.0, 0.02)   # start close to the unconditional D
 
@@ -281,7 +297,7 @@ class ConditionalDCGANDiscriminator(DCGANDiscriminator):
             raise ValueError("the conditional discriminator needs labels: D(x, y)")
         h = self.features(x)                                                        # (N, 2c, 7, 7)
         unconditional = self.out(h).flatten()                                       # (N,)
-        projection = (self.embed(labels) * h.mean((2, 3))).sum(1)                  # (N,)
+        projection = (self.embed(labels) * h.flatten(1)).sum(1)                   # (N,)
         return unconditional + projection
 
 
@@ -313,17 +329,19 @@ def _call(net: nn.Module, x: torch.Tensor, labels) -> torch.Tensor:
 
 
 def discriminator_step(generator: nn.Module, discriminator: nn.Module, optimizer: torch.optim.Optimizer,
-                       real: torch.Tensor, labels: torch.Tensor | None = None) -> dict:
+                       real: torch.Tensor, labels: torch.Tensor | None = None, *,
+                       real_label: float = 1.0) -> dict:
     r"""One gradient step of D on a real batch and as many fakes (notebook 06).
 
     The fakes are made without a graph to the generator (``torch.no_grad``), so this
-    step cannot change G; only D's optimizer steps.
+    step cannot change G; only D's optimizer steps. ``real_label`` < 1: one-sided label
+    smoothing (see :func:`discriminator_loss`).
     """
     with torch.no_grad():
         fake = _call(generator, _noise(generator, len(real), real.device), labels)
     real_logits = _call(discriminator, real, labels)
     fake_logits = _call(discriminator, fake, labels)
-    loss = discriminator_loss(real_logits, fake_logits)
+    loss = discriminator_loss(real_logits, fake_logits, real_label=real_label)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
@@ -359,7 +377,7 @@ def generator_step(generator: nn.Module, discriminator: nn.Module, optimizer: to
 
 def training_step(gan: GAN, real: torch.Tensor, g_optimizer, d_optimizer, k: int = 1,
                   generator_loss: Callable | str = non_saturating_generator_loss,
-                  labels: torch.Tensor | None = None) -> dict:
+                  labels: torch.Tensor | None = None, *, real_label: float = 1.0) -> dict:
     r"""One iteration of the lecture's algorithm (notebook 06): k steps of D, then one of G.
 
     ``real`` holds k minibatches of m examples, (k*m, ...); the i-th discriminator step
@@ -381,7 +399,7 @@ def training_step(gan: GAN, real: torch.Tensor, g_optimizer, d_optimizer, k: int
     for i in range(k):
         chunk = slice(i * m, (i + 1) * m)
         out = discriminator_step(gan.generator, gan.discriminator, d_optimizer, real[chunk],
-                                 None if labels is None else labels[chunk])
+                                 None if labels is None else labels[chunk], real_label=real_label)
         for key, value in out.items():
             logs[key] = logs.get(key, 0.0) + value / k
     fake_labels = None if labels is None else labels[:m]
@@ -389,19 +407,77 @@ def training_step(gan: GAN, real: torch.Tensor, g_optimizer, d_optimizer, k: int
     return logs
 
 
-def make_optimizers(gan: GAN, lr: float = 2e-4, betas=(0.5, 0.999)) -> tuple:
-    """Adam for each player, with DCGAN's settings (lr 2e-4, beta1 0.5): (g_optimizer, d_optimizer)."""
+def make_optimizers(gan: GAN, lr: float = 2e-4, betas=(0.5, 0.999), d_lr: float | None = None) -> tuple:
+    """Adam for each player, with DCGAN's settings (lr 2e-4, beta1 0.5): (g_optimizer, d_optimizer).
+
+    ``d_lr`` gives the discriminator its own learning rate (Heusel et al.'s two time-scale
+    rule, TTUR); by default both players use ``lr`` (notebook 06).
+    """
     return (torch.optim.Adam(gan.generator.parameters(), lr=lr, betas=betas),
-            torch.optim.Adam(gan.discriminator.parameters(), lr=lr, betas=betas))
+            torch.optim.Adam(gan.discriminator.parameters(), lr=lr if d_lr is None else d_lr, betas=betas))
+
+
+class GeneratorAverage:
+    r"""A running average of the generator's weights, sampled instead of the last weights (notebook 06).
+
+    $ar	heta \leftarrow eta\,ar	heta + (1-eta)\,	heta$ after every generator step
+    (Yazıcı et al., 2019, "The unusual effectiveness of averaging in GAN training"; used
+    by progressive GAN, StyleGAN and BigGAN). The game makes the last weights circle
+    around a good point rather than settle on it; their average sits closer to it. The
+    decay is warmed up, $eta_t = \min(eta, (1+t)/(10+t))$, so that the first, poor
+    weights are soon forgotten.
+
+    Batch norm's running averages belong to the weights they were measured with, so
+    :meth:`refresh_batch_norm` re-measures them for the averaged weights on fresh noise
+    ("standing statistics", Brock et al., 2019). ``average.generator`` is an ordinary
+    generator module: sample it with :func:`sample`.
+    """
+
+    def __init__(self, generator: nn.Module, decay: float = 0.999):
+        if not 0.0 <= decay < 1.0:
+            raise ValueError(f"decay must lie in [0, 1), got {decay!r}")
+        self.decay, self.steps = decay, 0
+        self.generator = copy.deepcopy(generator).eval()
+        for p in self.generator.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, generator: nn.Module) -> None:
+        """Move the average one step towards ``generator``'s current weights."""
+        beta = min(self.decay, (1 + self.steps) / (10 + self.steps))
+        for mine, theirs in zip(self.generator.parameters(), generator.parameters()):
+            mine.lerp_(theirs.detach(), 1 - beta)
+        self.steps += 1
+
+    @torch.no_grad()
+    def refresh_batch_norm(self, batches: int = 10, batch_size: int = 256) -> nn.Module:
+        """Batch norm's running mean and variance, measured afresh for the averaged weights."""
+        norms = [m for m in self.generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        device = next(self.generator.parameters()).device
+        labels = None
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None                               # a plain average over the batches below
+        self.generator.train()
+        for _ in range(batches):
+            z = _noise(self.generator, batch_size, device)
+            if hasattr(self.generator, "num_classes"):
+                labels = torch.randint(0, self.generator.num_classes, (batch_size,), device=device)
+            _call(self.generator, z, labels)
+        for m in norms:
+            m.momentum = 0.1
+        return self.generator.eval()
 
 
 def train_gan(gan: GAN, loader, epochs: int, *, k: int = 1, generator_loss="non-saturating",
               optimizers: tuple | None = None, lr: float = 2e-4, betas=(0.5, 0.999),
-              evaluate: Callable | None = None, checkpoint=None, **fit_kwargs):
+              real_label: float = 1.0, average: GeneratorAverage | None = None, evaluate: Callable | None = None, checkpoint=None, **fit_kwargs):
     """Train with ``course_lib.train.fit`` and :func:`training_step` (notebook 06).
 
     ``loader`` yields batches of k*m examples (tensors, or (images, labels) pairs; the
-    labels are used only by a conditional GAN). Progress bar, per-epoch history,
+    labels are used only by a conditional GAN). ``real_label`` < 1 turns on one-sided
+    label smoothing (:func:`discriminator_loss`); ``average``, a :class:`GeneratorAverage`,
+    is updated after every generator step. Progress bar, per-epoch history,
     checkpoints (both players and both optimizers) and Ctrl-C come from ``fit``.
     Returns ``(history, (g_optimizer, d_optimizer))``.
     """
@@ -414,8 +490,11 @@ def train_gan(gan: GAN, loader, epochs: int, *, k: int = 1, generator_loss="non-
             real, labels = batch[0], batch[1] if len(batch) > 1 else None
         else:
             real, labels = batch, None
-        return training_step(gan, real, g_opt, d_opt, k, generator_loss,
-                             labels if gan.conditional else None)
+        logs = training_step(gan, real, g_opt, d_opt, k, generator_loss,
+                             labels if gan.conditional else None, real_label=real_label)
+        if average is not None:
+            average.update(gan.generator)
+        return logs
 
     history = fit(gan, loader, step=step, optimizer=[g_opt, d_opt], epochs=epochs, evaluate=evaluate,
                   checkpoint=checkpoint, **fit_kwargs)
