@@ -420,11 +420,11 @@ def make_optimizers(gan: GAN, lr: float = 2e-4, betas=(0.5, 0.999), d_lr: float 
 class GeneratorAverage:
     r"""A running average of the generator's weights, sampled instead of the last weights (notebook 06).
 
-    $ar	heta \leftarrow eta\,ar	heta + (1-eta)\,	heta$ after every generator step
+    $\bar\theta \leftarrow \beta\,\bar\theta + (1-\beta)\,\theta$ after every generator step
     (Yazıcı et al., 2019, "The unusual effectiveness of averaging in GAN training"; used
     by progressive GAN, StyleGAN and BigGAN). The game makes the last weights circle
     around a good point rather than settle on it; their average sits closer to it. The
-    decay is warmed up, $eta_t = \min(eta, (1+t)/(10+t))$, so that the first, poor
+    decay is warmed up, $\beta_t = \min(\beta, (1+t)/(10+t))$, so that the first, poor
     weights are soon forgotten.
 
     Batch norm's running averages belong to the weights they were measured with, so
