@@ -146,6 +146,8 @@ def setup(seed: int = 0, device: str | None = None, quiet: bool = False) -> Setu
     seed_everything(seed)
     env = Setup(device=choose_device(device), profile=current_profile(), seed=seed,
                 threads=threads, colab=in_colab())
+    global _LAST_SETUP
+    _LAST_SETUP = env
     if not quiet:
         print(env)
     return env
@@ -187,24 +189,55 @@ def environment_report() -> list[str]:
     return warnings
 
 
+def _plain(value):
+    """A figure as JSON-ready Python: a number, a string, or a list of numbers."""
+    if hasattr(value, "tolist"):  # a tensor or NumPy array (a 0-d one gives a number)
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value if isinstance(value, bool) else str(value)
+    return value
+
+
 def report(name: str, value, unit: str = "") -> None:
     """Print one of a notebook's key figures, and record it for the course run.
 
-    When ``python -m course_lib.grading.execute`` runs the notebooks it sets
-    ``$COURSE_REPORT_FILE``; the figures land in its summary table.
+    When ``python -m course_lib.grading.execute`` runs the notebooks (``make course``,
+    ``make bench``) it sets ``$COURSE_REPORT_FILE``; each figure lands there with the
+    device, threads, profile and seed of the last :func:`setup`, so the summary table
+    and the benchmark quote the notebook's own number, never a retyped one. ``value``
+    may be a number, a string, or a 1-D sequence (a class histogram).
     """
-    if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
-        value = value.item()  # a 0-d tensor or NumPy scalar
+    value = _plain(value)
     if isinstance(value, float):
         shown = f"{value:.4g}"
+    elif isinstance(value, list):
+        shown = "[" + ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in value) + "]"
     else:
         shown = str(value)
     # Printed as a labelled result ("[figure]" read as if a picture were missing).
     print(f"[key result] {name} = {shown}{(' ' + unit) if unit else ''}")
     path = os.environ.get(REPORT_ENV)
     if path:
+        record = {"name": name, "value": shown, "unit": unit}
+        if isinstance(value, (int, float, list)) and not isinstance(value, bool):
+            record["number"] = value
+        record.update(_run_context())
         with open(path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"name": name, "value": shown, "unit": unit}) + "\n")
+            fh.write(json.dumps(record) + "\n")
+
+
+_LAST_SETUP: "Setup | None" = None
+
+
+def _run_context() -> dict:
+    """Where a figure was measured: the last :func:`setup`'s choices, else what is current."""
+    env = _LAST_SETUP
+    return {"device": env.device.type if env else choose_device().type,
+            "threads": torch.get_num_threads(),
+            "profile": env.profile.name if env else current_profile().name,
+            "seed": env.seed if env else None}
 
 
 def cache_dir() -> Path:

@@ -22,6 +22,11 @@ Jupyter server stack, a database and its own course directory layout; building a
 copy is a ~150-line text transformation that we can test byte for byte. Instructors who
 prefer nbgrader can use it on ``solutions/`` directly (see docs/instructors.md).
 
+Every code cell of the student's copy that depends on a stub (it calls a stubbed function,
+or uses a name that a failing cell would have defined) is tagged ``raises-exception``:
+nbval then runs ``assignments/`` in CI, proving that every other cell runs and, through
+conftest.py, that each tagged cell does fail. :func:`stub_dependent_cells` finds them.
+
 The output is deterministic (cell ids are kept, outputs stripped), so
 ``tests/test_authoring.py`` can check that a rebuild gives exactly the committed files.
 """
@@ -185,6 +190,131 @@ def strip_hidden(source: str, where: str) -> str:
     return "\n".join(ln for ln, k in zip(lines, keep) if k).rstrip()
 
 
+
+RAISES_TAG = "raises-exception"  # nbval's tag: the cell is expected to raise
+
+
+class _Names(ast.NodeVisitor):
+    """The names a cell reads while it runs, the names it binds, and what its defs read.
+
+    A ``def`` or ``lambda`` body runs only when called, so its reads count against the
+    name it binds (calling that name reads them), not against the cell.
+    """
+
+    def __init__(self):
+        self.reads, self.binds, self.deferred = set(), set(), {}
+
+    def _bind_target(self, node):
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name):
+                self.binds.add(sub.id)
+
+    def visit_Name(self, node):
+        (self.reads if isinstance(node.ctx, ast.Load) else self.binds).add(node.id)
+
+    def _function(self, node):
+        inner = set()
+        for part in (node.body if isinstance(node.body, list) else [node.body]):
+            inner |= {n.id for n in ast.walk(part) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        for default in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
+            self.visit(default)
+        for deco in getattr(node, "decorator_list", []):
+            self.visit(deco)
+        return inner
+
+    def visit_FunctionDef(self, node):
+        self.binds.add(node.name)
+        self.deferred[node.name] = self.deferred.get(node.name, set()) | self._function(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node):
+        self.reads |= self._function(node)  # a lambda is usually called right where it is made
+
+    def visit_ClassDef(self, node):
+        self.binds.add(node.name)
+        inner = set()
+        for item in node.body:
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                inner |= self._function(item)
+            else:
+                self.visit(item)
+        for base in node.bases + node.decorator_list:
+            self.visit(base)
+        self.deferred[node.name] = self.deferred.get(node.name, set()) | inner
+
+    def visit_Import(self, node):
+        for alias in node.names:
+            self.binds.add((alias.asname or alias.name).split(".")[0])
+
+    visit_ImportFrom = visit_Import
+
+
+def _stubbed_definitions(source: str) -> tuple[set[str], bool]:
+    """Names whose call reaches a stub (functions and classes holding a solution region),
+    and whether a region lies outside any def (the cell itself then raises)."""
+    lines = source.split("\n")
+    regions = _regions(lines, BEGIN_SOLUTION, END_SOLUTION, "solution cell")
+    tree = ast.parse(source)
+    names, top_level = set(), False
+    for start, _ in regions:
+        owner = None
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and \
+                    node.lineno - 1 <= start <= (node.end_lineno or node.lineno) - 1:
+                owner = node.name
+        if owner is None:
+            top_level = True
+        else:
+            names.add(owner)
+    return names, top_level
+
+
+def stub_dependent_cells(nb) -> list[int]:
+    """Indices of the code cells of a *solution* notebook that fail in the student's copy.
+
+    A cell fails when it reads, while running, a name that reaches a stub: a stubbed
+    function or class, a function or class whose body reads such a name, or any name a
+    failing cell binds (it may never be bound). A solution region outside any def makes
+    its own cell fail. Reading is decided from the source (ast), not by running it;
+    conftest.py checks under nbval that every cell found here does raise.
+    """
+    tainted: set[str] = set()
+    failing = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(_python_only(cell.source))
+        except SyntaxError:
+            continue
+        names = _Names()
+        names.visit(tree)
+        stubbed, top_level = (_stubbed_definitions(cell.source) if is_solution_cell(cell)
+                              else (set(), False))
+        # a def reaching a stub: its own stub, or (to a fixed point) a tainted name it reads
+        reaching = set(stubbed)
+        changed = True
+        while changed:
+            changed = False
+            for name, reads in names.deferred.items():
+                if name not in reaching and reads & (tainted | reaching):
+                    reaching.add(name)
+                    changed = True
+        if top_level or names.reads & (tainted | reaching):
+            failing.append(index)
+            tainted |= names.binds
+        else:
+            tainted -= names.binds - reaching  # rebound to something that works
+            tainted |= reaching
+    return failing
+
+
+def _python_only(source: str) -> str:
+    """The cell's Python, with IPython's magics and shell escapes blanked out."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.split("\n"))
+
+
 def read_solution(path: Path):
     """Read a solution notebook and check it is a valid source; return (nb, info)."""
     import jupytext
@@ -239,10 +369,18 @@ def student_version(nb, name: str):
     import copy
 
     nb = copy.deepcopy(nb)
+    failing = set(stub_dependent_cells(nb))
     for index, cell in enumerate(nb.cells):
         where = f"{name}, cell {index} ({nbgrader_meta(cell).get('grade_id', '-')})"
         for key in _VOLATILE_CELL_METADATA:
             cell.metadata.pop(key, None)
+        tags = [t for t in cell.metadata.get("tags", []) if t != RAISES_TAG]
+        if index in failing:
+            tags.append(RAISES_TAG)
+        if tags:
+            cell.metadata["tags"] = tags
+        else:
+            cell.metadata.pop("tags", None)
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
             if is_solution_cell(cell):
