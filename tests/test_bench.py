@@ -2,7 +2,7 @@
 
 To stay cheap inside the test suite this runs every stage of the pipeline on a small cut
 of the fast profile: one notebook (00, the shortest), a 0.2 s throughput window per model,
-one digit per sampler, one A0 submission graded at -j 1. The whole fast benchmark (all
+one 8x8 image per sampler, one A0 submission graded at -j 1. The whole fast benchmark (all
 seven notebooks, -j 1 and -j 2) is measured separately (`make bench PROFILE=fast`, about
 5 minutes with the machine to itself). Figures are printed, never asserted against times:
 only that each one is there, well formed, and carries where it was measured.
@@ -22,7 +22,7 @@ def test_benchmark_runs_every_stage_and_records_where_each_figure_was_measured(t
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--profile", "fast", "--notebooks", "00_welcome",
-         "--window", "0.2", "--samples", "1", "--submissions", "1", "--jobs", "1", "--out", str(out)],
+         "--window", "0.2", "--samples", "1", "--sample-side", "8", "--submissions", "1", "--jobs", "1", "--out", str(out)],
         capture_output=True, text=True, env=env, timeout=600)
     print(done.stdout[-6000:])
     assert done.returncode == 0, done.stderr[-3000:]
