@@ -47,10 +47,12 @@ def test_benchmark_runs_every_stage_and_records_where_each_figure_was_measured(t
     for row in result["sampling"]:
         assert row["naive_seconds"] > 0 and row["fast_seconds"] > 0
         assert row["identical"], f"{row['model']}: naive and fast sampling differ"
-    (grading,) = result["grading"]
-    assert grading["jobs"] == 1 and grading["graded"] == 1 and grading["exit_code"] == 0
-    for heading in ("Notebooks: wall time", "Training throughput", "naive vs fast", "Grading throughput"):
+    for heading in ("Notebooks: wall time", "Training throughput", "naive vs fast"):
         assert heading in markdown
+    if (ROOT / "solutions").is_dir():  # the student release (make release) has nothing to grade
+        (grading,) = result["grading"]
+        assert grading["jobs"] == 1 and grading["graded"] == 1 and grading["exit_code"] == 0
+        assert "Grading throughput" in markdown
 
 
 def test_benchmark_rejects_an_unknown_notebook(tmp_path):
