@@ -198,16 +198,13 @@ class _Names(ast.NodeVisitor):
     """The names a cell reads while it runs, the names it binds, and what its defs read.
 
     A ``def`` or ``lambda`` body runs only when called, so its reads count against the
-    name it binds (calling that name reads them), not against the cell.
+    name it binds (calling that name reads them), not against the cell. For a class,
+    ``deferred`` holds what calling it runs (``__init__``), ``methods`` what its other
+    methods read (they run only on an instance).
     """
 
     def __init__(self):
-        self.reads, self.binds, self.deferred = set(), set(), {}
-
-    def _bind_target(self, node):
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Name):
-                self.binds.add(sub.id)
+        self.reads, self.binds, self.deferred, self.methods = set(), set(), {}, {}
 
     def visit_Name(self, node):
         (self.reads if isinstance(node.ctx, ast.Load) else self.binds).add(node.id)
@@ -233,15 +230,16 @@ class _Names(ast.NodeVisitor):
 
     def visit_ClassDef(self, node):
         self.binds.add(node.name)
-        inner = set()
+        init, other = set(), set()
         for item in node.body:
             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                inner |= self._function(item)
+                (init if item.name == "__init__" else other).update(self._function(item))
             else:
                 self.visit(item)
         for base in node.bases + node.decorator_list:
             self.visit(base)
-        self.deferred[node.name] = self.deferred.get(node.name, set()) | inner
+        self.deferred[node.name] = init
+        self.methods[node.name] = other
 
     def visit_Import(self, node):
         for alias in node.names:
@@ -250,63 +248,93 @@ class _Names(ast.NodeVisitor):
     visit_ImportFrom = visit_Import
 
 
-def _stubbed_definitions(source: str) -> tuple[set[str], bool]:
-    """Names whose call reaches a stub (functions and classes holding a solution region),
-    and whether a region lies outside any def (the cell itself then raises)."""
+def _stubbed_definitions(source: str) -> tuple[set[str], set[str], bool]:
+    """Where a solution cell's stubs sit: the functions and classes whose call reaches one
+    (a stub in a function, or in a class's ``__init__``), the classes whose instances do
+    (a stub in another method), and whether a region lies outside any def (the cell
+    itself then raises)."""
     lines = source.split("\n")
     regions = _regions(lines, BEGIN_SOLUTION, END_SOLUTION, "solution cell")
     tree = ast.parse(source)
-    names, top_level = set(), False
+    calls, instances, top_level = set(), set(), False
+
+    def inside(node, line):
+        return node.lineno - 1 <= line <= (node.end_lineno or node.lineno) - 1
+
     for start, _ in regions:
-        owner = None
-        for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and \
-                    node.lineno - 1 <= start <= (node.end_lineno or node.lineno) - 1:
-                owner = node.name
+        owner = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                      and inside(n, start)), None)
         if owner is None:
             top_level = True
+        elif isinstance(owner, ast.ClassDef):
+            method = next((m for m in owner.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))
+                           and inside(m, start)), None)
+            (calls if method is None or method.name == "__init__" else instances).add(owner.name)
         else:
-            names.add(owner)
-    return names, top_level
+            calls.add(owner.name)
+    return calls, instances, top_level
 
 
 def stub_dependent_cells(nb) -> list[int]:
-    """Indices of the code cells of a *solution* notebook that fail in the student's copy.
+    """Indices of the code cells of a *solution* notebook that fail in the student's copy
+    (where solution regions are stubs and check cells have no hidden tests).
 
     A cell fails when it reads, while running, a name that reaches a stub: a stubbed
-    function or class, a function or class whose body reads such a name, or any name a
-    failing cell binds (it may never be bound). A solution region outside any def makes
-    its own cell fail. Reading is decided from the source (ast), not by running it;
-    conftest.py checks under nbval that every cell found here does raise.
+    function, a class whose ``__init__`` is stubbed, a function or class whose call reads
+    such a name, or any name a failing cell binds (it may never be bound). A cell that only
+    makes an instance of a class with a stubbed method runs, but what it binds fails
+    when used. A solution region outside any def makes its own cell fail. Decided from the
+    source (ast), not by running it; conftest.py checks under nbval that every cell found
+    here does raise, and nbval that every other cell runs.
     """
-    tainted: set[str] = set()
+    tainted: set[str] = set()    # reading one raises
+    makers: set[str] = set()     # classes whose instances raise when used
     failing = []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
+        # what the student's copy runs: a check cell without its hidden tests
+        source = strip_hidden(cell.source, f"cell {index}") if is_check_cell(cell) else cell.source
         try:
-            tree = ast.parse(_python_only(cell.source))
+            tree = ast.parse(_python_only(source))
         except SyntaxError:
             continue
         names = _Names()
-        names.visit(tree)
-        stubbed, top_level = (_stubbed_definitions(cell.source) if is_solution_cell(cell)
-                              else (set(), False))
-        # a def reaching a stub: its own stub, or (to a fixed point) a tainted name it reads
-        reaching = set(stubbed)
+        for statement in tree.body:  # in order: a value bound earlier in the cell is no stub's
+            seen = names.binds - set(names.deferred) - set(names.methods)  # (a def may reach one)
+            part = _Names()
+            part.visit(statement)
+            names.reads |= part.reads - seen
+            names.binds |= part.binds
+            names.deferred.update(part.deferred)
+            names.methods.update(part.methods)
+        calls, instances, top_level = (_stubbed_definitions(cell.source) if is_solution_cell(cell)
+                                       else (set(), set(), False))
+        reaching, making = set(calls), set(instances)
         changed = True
-        while changed:
+        while changed:  # to a fixed point: defs reading defs of this cell
             changed = False
+            bad = tainted | reaching
             for name, reads in names.deferred.items():
-                if name not in reaching and reads & (tainted | reaching):
+                if name not in reaching and reads & bad:
                     reaching.add(name)
                     changed = True
+            for name, reads in names.methods.items():
+                if name not in reaching | making and reads & bad:
+                    making.add(name)
+                    changed = True
+        defined = set(names.deferred)
         if top_level or names.reads & (tainted | reaching):
             failing.append(index)
             tainted |= names.binds
         else:
-            tainted -= names.binds - reaching  # rebound to something that works
+            taints_results = bool(names.reads & (makers | making))
+            tainted -= names.binds
+            makers -= names.binds
             tainted |= reaching
+            if taints_results:
+                tainted |= names.binds - defined
+        makers |= making - reaching
     return failing
 
 
