@@ -89,12 +89,16 @@ def context(device: str, threads: int, profile: str, seed: int | None = SEED) ->
 
 # --- stage 1: the notebooks --------------------------------------------------------------
 
-def run_notebooks(names: list[str], profile: str, timeout: int) -> list[dict]:
+def run_notebooks(names: list[str], profile: str, timeout: int, fresh_cache: bool) -> list[dict]:
+    """Run each notebook; with ``fresh_cache``, in an empty $COURSE_DATA_DIR (no checkpoints,
+    no cached classifier): the time of a student's first run, not of a resumed one."""
     from course_lib.grading import execute
 
     os.environ[runtime.PROFILE_ENV] = profile
     rows = []
-    with tempfile.TemporaryDirectory() as out:
+    with tempfile.TemporaryDirectory() as out, tempfile.TemporaryDirectory() as cache:
+        if fresh_cache:
+            os.environ["COURSE_DATA_DIR"] = cache
         for name in names:
             path = ROOT / "notebooks" / f"{name}.ipynb"
             print(f"[bench] notebook {name} ({profile}) ...", flush=True)
@@ -102,7 +106,9 @@ def run_notebooks(names: list[str], profile: str, timeout: int) -> list[dict]:
             print(f"[bench]   {result.status} in {result.seconds:.1f} s, {len(result.figures)} figures"
                   + (f": {result.error}" if result.error else ""), flush=True)
             rows.append({"notebook": name, "status": result.status, "seconds": round(result.seconds, 2),
-                         "error": result.error, "figures": result.figures})
+                         "error": result.error, "figures": result.figures, "fresh_cache": fresh_cache})
+    if fresh_cache:
+        os.environ.pop("COURSE_DATA_DIR", None)
     return rows
 
 
@@ -202,7 +208,11 @@ def markdown(result: dict) -> str:
     if result["notebooks"]:
         rows = [[n["notebook"], n["status"] + (f": {n['error']}" if n["error"] else ""), f"{n['seconds']:.1f}",
                  str(len(n["figures"]))] for n in result["notebooks"]]
+        fresh = result["notebooks"][0].get("fresh_cache")
         lines += ["## Notebooks: wall time", "",
+                  "Each notebook in a fresh kernel" + (", with an empty data cache (no checkpoints, "
+                  "no cached classifier): a student's first run." if fresh else
+                  ", reusing the data cache (checkpoints): a resumed run."), "",
                   markdown_table(["notebook", "status", "wall time (s)", "figures reported"], rows, align="llrr"),
                   ""]
         quality = [[n["notebook"], f["name"], _figure_text(f), f"{f.get('device')}/{f.get('threads')}/"
@@ -253,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--submissions", type=int, default=None, help="A0 submissions graded (full 20, fast 4)")
     parser.add_argument("--jobs", type=int, nargs="*", default=[1, 2], help="grading -j values (default: 1 2)")
     parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: runtime's choice)")
+    parser.add_argument("--reuse-cache", action="store_true",
+                        help="run the notebooks with the usual $COURSE_DATA_DIR (checkpoints, classifier) "
+                             "instead of an empty one: the time of a resumed run")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds per notebook cell")
     args = parser.parse_args(argv)
     if args.profile:
@@ -283,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
                               "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                               else os.cpu_count()},
               "data": {"offline_load_cold_seconds": round(cold, 3), "offline_load_cached_seconds": round(cached, 3)},
-              "notebooks": run_notebooks(names, profile.name, args.timeout) if names else []}
+              "notebooks": run_notebooks(names, profile.name, args.timeout, not args.reuse_cache) if names else []}
     torch.set_num_threads(threads)
     result["training"] = run_training(device, window, profile.name)
     result["sampling"] = run_sampling(device, samples, profile.name, args.sample_side)
