@@ -109,18 +109,42 @@ def in_colab() -> bool:
     return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
 
 
-def set_cpu_threads(n: int | None = None) -> int:
-    """Use as many intra-op threads as there are cores we may use (at most 8).
+THREADS_ENV = "COURSE_CPU_THREADS"
+# Measured, not assumed (docs/cpu_tuning.md, benchmarks/cpu_tuning.py): on a 2-core CPU
+# every course model trained faster with 1 intra-op thread than with 2.
+FEW_CORES = 2
 
-    PyTorch sometimes starts more threads than the cores a container grants, which
-    makes small models slower, not faster.
+
+def default_cpu_threads() -> int:
+    """The thread count :func:`set_cpu_threads` uses when given none.
+
+    ``$COURSE_CPU_THREADS`` if set; else 1 on a machine that grants us at most
+    ``FEW_CORES`` cores (measured faster there for every course model: docs/cpu_tuning.md);
+    else the cores we may use, at most 8 (not measured: no such machine at hand).
+    """
+    text = os.environ.get(THREADS_ENV, "").strip()
+    if text:
+        if not text.isdigit() or int(text) < 1:
+            raise ValueError(f"{THREADS_ENV}={text!r}: expected a positive whole number of threads")
+        return int(text)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        cores = os.cpu_count() or 1
+    return 1 if cores <= FEW_CORES else min(cores, 8)
+
+
+def set_cpu_threads(n: int | None = None) -> int:
+    """Set PyTorch's intra-op threads: ``n``, else :func:`default_cpu_threads`.
+
+    PyTorch starts one thread per core it sees, sometimes more than a container grants;
+    the course's models are small, and on 2 cores one thread trained each of them faster
+    than two (docs/cpu_tuning.md).
     """
     if n is None:
-        try:
-            n = len(os.sched_getaffinity(0))
-        except AttributeError:  # macOS, Windows
-            n = os.cpu_count() or 1
-        n = max(1, min(n, 8))
+        n = default_cpu_threads()
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"threads must be a positive int, got {n!r}")
     torch.set_num_threads(n)
     return n
 

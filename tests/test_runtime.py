@@ -133,3 +133,20 @@ def test_report_records_where_it_was_measured(tmp_path, monkeypatch, capsys):
     assert {k: histogram[k] for k in ("device", "profile", "seed")} == {
         "device": "cpu", "profile": "fast", "seed": 7}
     assert histogram["threads"] == env.threads
+
+
+def test_default_threads_follow_the_measurement_and_the_override(monkeypatch):
+    """1 thread on <= 2 cores (docs/cpu_tuning.md); $COURSE_CPU_THREADS wins; bad values are refused."""
+    monkeypatch.delenv(runtime.THREADS_ENV, raising=False)
+    monkeypatch.setattr(runtime.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert runtime.default_cpu_threads() == 1
+    monkeypatch.setattr(runtime.os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
+    assert runtime.default_cpu_threads() == 8
+    monkeypatch.setenv(runtime.THREADS_ENV, "3")
+    assert runtime.default_cpu_threads() == 3
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv(runtime.THREADS_ENV, bad)
+        with pytest.raises(ValueError, match=runtime.THREADS_ENV):
+            runtime.default_cpu_threads()
+    with pytest.raises(ValueError, match="positive int"):
+        runtime.set_cpu_threads(0)
