@@ -3,7 +3,8 @@
 #   make course PROFILE=fast the same, CI-sized
 #   make test                the whole test suite (unit tests + every notebook, fast profile)
 #   make lab                 open the notebooks in JupyterLab
-#   make bench               print the speed figures the issues set targets for
+#   make bench               the course benchmark (full profile, ~40 min, whole machine) ->
+#                            build/benchmark.json and build/benchmark.md; PROFILE=fast: ~5 min
 #   make assignments         build the student notebooks in assignments/ from solutions/
 #   make grade ASSIGNMENT=A0_probability_toolkit SUBMISSIONS=submissions [JOBS=2]
 #                            grade a folder of submitted notebooks -> grades/<assignment>/
@@ -66,8 +67,7 @@ release:
 	$(PYTHON) course_lib/grading/release.py $(DEST)
 
 bench: $(STAMP)
-	$(PY) benchmarks/foundation.py
-	$(PY) benchmarks/grading.py
+	$(PY) benchmarks/bench.py --profile $(PROFILE) --out build
 
 clean:
 	rm -rf build .pytest_cache

@@ -4,9 +4,17 @@ The test suite always runs in the ``fast`` profile unless the caller sets
 COURSE_PROFILE: nbval's kernels inherit this environment.
 
 A run of the whole suite (``make test``: pytest with no paths, so the ``testpaths`` of
-pyproject.toml) must execute every lecture notebook and every solution under nbval. If
-a notebook were silently left out (a renamed folder, a changed ``norecursedirs``), the
-run stops with an error naming it instead of passing without it.
+pyproject.toml) must execute every lecture notebook, every solution and every student
+assignment under nbval. If a notebook were silently left out (a renamed folder, a changed
+``norecursedirs``), the run stops with an error naming it instead of passing without it.
+
+In a student assignment, the builder (course_lib/grading/authoring.py) tags each cell that
+depends on a stub with nbval's ``raises-exception``. nbval alone only *allows* such a cell
+to raise; :func:`pytest_runtest_call` below makes it a failure when the cell runs cleanly,
+so the run proves both halves: every other cell runs, every tagged cell fails.
+
+Tests marked ``gpu`` need CUDA: skipped here with the reason, run by the same command on a
+GPU machine (README, "Running the tests on a GPU").
 """
 import os
 from pathlib import Path
@@ -16,7 +24,8 @@ import pytest
 os.environ.setdefault("COURSE_PROFILE", "fast")
 
 ROOT = Path(__file__).resolve().parent
-EXECUTED_FOLDERS = ("notebooks", "solutions")
+EXECUTED_FOLDERS = ("notebooks", "solutions", "assignments")
+RAISES_TAG = "raises-exception"
 
 
 def expected_notebooks() -> set[Path]:
@@ -61,3 +70,24 @@ def pytest_terminal_summary(terminalreporter, config):
     if count is not None:
         terminalreporter.write_line(f"notebooks run under nbval: {count} "
                                     f"({', '.join(EXECUTED_FOLDERS)})")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    result = yield
+    if _expected_to_raise(item) and not any(
+            out.get("output_type") == "error" or "ename" in out for out in (item.test_outputs or [])):
+        pytest.fail(f"cell {item.cell_num} of {Path(str(item.fspath)).name} is tagged '{RAISES_TAG}' "
+                    "(it depends on a stub) but ran without an error: the stub no longer makes it "
+                    "fail, or the builder's analysis (authoring.stub_dependent_cells) is wrong",
+                    pytrace=False)
+    return result
+
+
+def _expected_to_raise(item) -> bool:
+    """An nbval cell of a student assignment that the builder tagged raises-exception."""
+    cell = getattr(item, "cell", None)
+    if cell is None or not hasattr(item, "test_outputs"):
+        return False
+    return (Path(str(item.fspath)).resolve().parent == ROOT / "assignments"
+            and RAISES_TAG in cell.get("metadata", {}).get("tags", []))

@@ -120,10 +120,10 @@ def logsumexp(x, dim=-1):
         'overflow or underflow; an all -inf slice gives -inf.')
 
 
-# %%
+# %% tags=["raises-exception"]
 print("stable, large inputs:", logsumexp(big), " (expected 1000 + log 2 =", 1000 + math.log(2), ")")
 
-# %% nbgrader={"grade": true, "grade_id": "a0_logsumexp_check", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a0_logsumexp_check", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["raises-exception"]
 no_library = ("Compute it with max, exp, sum and log: subtract the max along `dim` (keepdim=True), "
               "exponentiate, sum, take the log, add the max back.")
 lse_mistakes = [
@@ -141,7 +141,7 @@ checks.check_function(
      (10 * torch.randn(7),), (torch.tensor([3.0, 1000.0, -2.0]),), (torch.full((8,), -700.0),)],
     name="logsumexp", known_mistakes=lse_mistakes, forbid=checks.LOGSUMEXP_ROUTES, forbid_reason=no_library)
 
-# %% nbgrader={"grade": true, "grade_id": "a0_logsumexp_more", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a0_logsumexp_more", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["raises-exception"]
 far_apart = torch.stack([torch.randn(4), 1000 + torch.randn(4), -1000 + torch.randn(4)])  # (3, 4)
 all_minus_inf = torch.tensor([[-math.inf, -math.inf, -math.inf], [0.0, 1.0, 2.0]])
 checks.check_function(
@@ -189,7 +189,7 @@ def log_posterior(log_likelihood, log_prior):
 # and wrongly flags 5% of healthy people. Class 0 is *healthy*, class 1 is *ill*; a positive
 # result has likelihood 0.05 under *healthy* and 0.90 under *ill*.
 
-# %%
+# %% tags=["raises-exception"]
 prior = torch.tensor([0.99, 0.01])
 positive = torch.tensor([0.05, 0.90])
 print("p(healthy, ill | positive test) =", log_posterior(positive.log(), prior.log()).exp())
@@ -202,7 +202,7 @@ print("p(healthy, ill | positive test) =", log_posterior(positive.log(), prior.l
 # and $-1510$ nats (a larger image than MNIST's), with equal priors. What does Bayes' rule
 # computed in probability space give, and what does the log-space version give?
 
-# %%
+# %% tags=["raises-exception"]
 image_log_likelihood = torch.tensor([-1500.0, -1510.0])
 equal_prior = torch.tensor([0.5, 0.5])
 joint = image_log_likelihood.exp() * equal_prior
@@ -213,7 +213,7 @@ print("log space        :", log_posterior(image_log_likelihood, equal_prior.log(
 # In probability space both likelihoods underflow to 0 and the posterior is $0/0$ = nan.
 # In log space only their *difference* (10 nats) matters: $p(y{=}0 \mid x) = 1/(1 + e^{-10})$.
 
-# %% nbgrader={"grade": true, "grade_id": "a0_log_posterior_check", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a0_log_posterior_check", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["raises-exception"]
 bayes_mistakes = [
     (lambda ll, lp: ll + lp,
      "you return the log joint log p(x, y) = log p(x | y) + log p(y): subtract the log evidence "
@@ -237,7 +237,7 @@ checks.check_function(
      (torch.randn(2, 4, 3), never), (torch.randn(5, 2, dtype=torch.float64), torch.tensor([0.3, 0.7]).double().log())],
     name="log_posterior", known_mistakes=bayes_mistakes, stand_ins={"logsumexp": probability.logsumexp})
 
-# %% nbgrader={"grade": true, "grade_id": "a0_log_posterior_more", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a0_log_posterior_more", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["raises-exception"]
 batch_posterior = checks.call(log_posterior, 100 * torch.randn(6, 5), torch.log_softmax(torch.randn(5), 0),
                               stand_ins={"logsumexp": probability.logsumexp})
 checks.check_shape(batch_posterior, (6, 5), name="log_posterior (a batch of 6 observations)")
@@ -277,12 +277,12 @@ def kl_divergence(p, q):
 # %% [markdown]
 # KL is not symmetric: the two orders weigh the mismatch by different distributions.
 
-# %%
+# %% tags=["raises-exception"]
 p = torch.tensor([0.8, 0.15, 0.05])
 q = torch.tensor([1 / 3, 1 / 3, 1 / 3])
 print(f"KL(p || q) = {kl_divergence(p, q):.4f} nats,  KL(q || p) = {kl_divergence(q, p):.4f} nats")
 
-# %% nbgrader={"grade": true, "grade_id": "a0_kl_check", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a0_kl_check", "locked": true, "points": 3, "schema_version": 3, "solution": false} tags=["raises-exception"]
 kl_mistakes = [
     (lambda p, q: probability.kl_divergence(q, p),
      "you computed KL(q || p): the arguments are swapped (KL is not symmetric)."),
@@ -300,7 +300,7 @@ checks.check_function(
       torch.softmax(torch.randn(2, 3, 4, dtype=torch.float64), -1))],
     name="kl_divergence", known_mistakes=kl_mistakes)
 
-# %% nbgrader={"grade": true, "grade_id": "a0_kl_more", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a0_kl_more", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["raises-exception"]
 p_check = torch.softmax(torch.randn(3, 5), -1)
 checks.check_property("KL(p || p) = 0 for every row", checks.call(kl_divergence, p_check, p_check),
                       torch.zeros(3), hint="KL of a distribution from itself must vanish, row by row.", atol=1e-6)
@@ -319,7 +319,7 @@ checks.check_property("KL(certain || fair coin) = log 2 nats", checks.call(kl_di
 # *Predict, then run:* which direction gives a wide Gaussian between the modes, and which a
 # narrow one on a single mode? (Hint: where $p$ is large, which direction punishes a small $q$?)
 
-# %%
+# %% tags=["raises-exception"]
 grid = torch.linspace(-6, 6, 601, dtype=torch.float64)
 p_grid = data.bimodal_1d().log_prob(grid).exp()
 p_grid = p_grid / p_grid.sum()                                   # p on the grid, (601,)
@@ -376,7 +376,7 @@ def sample_categorical(probs, u):
         'most K - 1), as a long tensor shaped like u.')
 
 
-# %%
+# %% tags=["raises-exception"]
 probs = torch.tensor([0.5, 0.3, 0.15, 0.05])
 generator = torch.Generator().manual_seed(0)
 samples = sample_categorical(probs, torch.rand(20_000, generator=generator))
@@ -385,7 +385,7 @@ print("empirical:", torch.bincount(samples, minlength=4) / len(samples))
 print("u = 0 with probs [0, 0.5, 0.5] gives class", sample_categorical(torch.tensor([0.0, 0.5, 0.5]),
                                                                      torch.tensor([0.0])).item())
 
-# %% nbgrader={"grade": true, "grade_id": "a0_sample_check", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a0_sample_check", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["raises-exception"]
 sample_mistakes = [
     (lambda probs, u: torch.searchsorted(probs.cumsum(-1), u.contiguous(), right=False),
      "u exactly on a boundary F(k) goes to the wrong class: you used `>=` (or searchsorted's default "
@@ -408,7 +408,7 @@ checks.check_function(
      (rounded, torch.tensor([0.0, 0.5, 1 - 2**-24]))],
     name="sample_categorical", known_mistakes=sample_mistakes, dtype=torch.long)
 
-# %% nbgrader={"grade": true, "grade_id": "a0_sample_more", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a0_sample_more", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["raises-exception"]
 probs_fixed, u_fixed = torch.tensor([0.5, 0.3, 0.15, 0.05]), torch.rand(1000)
 first = checks.call(sample_categorical, probs_fixed, u_fixed)
 again = checks.call(sample_categorical, probs_fixed, u_fixed)
@@ -444,7 +444,7 @@ def bits_per_dim(log_probs, num_dims):
         'per dimension.')
 
 
-# %%
+# %% tags=["raises-exception"]
 coin_flips = torch.full((3,), 784 * math.log(0.5))       # log p(x) of the "every pixel 1/2" model
 print(f"the coin-flip model: {bits_per_dim(coin_flips, 784):.4f} bits/dim")
 pixelcnn = torch.tensor([-81.30])                          # published PixelCNN, binarised MNIST
@@ -455,7 +455,7 @@ print(f"PixelCNN's 81.30 nats per image: {bits_per_dim(pixelcnn, 784):.4f} bits/
 # are about 0.15 bits per pixel: it needs less than a sixth of a bit to encode a pixel the
 # coin-flip model codes with one.
 
-# %% nbgrader={"grade": true, "grade_id": "a0_bits_per_dim_check", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a0_bits_per_dim_check", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["raises-exception"]
 checks.check_function(
     bits_per_dim, probability.bits_per_dim,
     [(torch.tensor([-81.3, -95.0, -70.2]), 784), (torch.full((5,), 784 * math.log(0.5)), 784),
@@ -495,7 +495,7 @@ def fit_categorical(samples, num_classes):
         '0..num_classes-1, shape (num_classes,).')
 
 
-# %% nbgrader={"grade": true, "grade_id": "a0_fit_categorical_check", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a0_fit_categorical_check", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["raises-exception"]
 fit_mistakes = [
     (lambda s, k: (torch.bincount(s.flatten(), minlength=k) + 1).float() / (s.numel() + k),
      "you added one to every count: that is smoothing (the MAP estimate with a uniform prior), "
@@ -524,7 +524,7 @@ def average_nll(probs, samples):
         'nats, as a tensor with one value.')
 
 
-# %% nbgrader={"grade": true, "grade_id": "a0_average_nll_check", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a0_average_nll_check", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["raises-exception"]
 nll_mistakes = [
     (lambda q, s: -q.log().mean(),
      "you averaged -log q over the classes; the average runs over the samples: -log q[sample] for each sample."),
@@ -546,7 +546,7 @@ checks.check_function(
 # candidate models has the lowest average NLL, and by how much does each one exceed the
 # entropy of the data?
 
-# %%
+# %% tags=["raises-exception"]
 die = torch.tensor([0.1, 0.1, 0.1, 0.1, 0.1, 0.5])
 rolls = torch.multinomial(die, 1000, replacement=True, generator=torch.Generator().manual_seed(1))
 p_hat = fit_categorical(rolls, 6)

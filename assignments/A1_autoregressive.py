@@ -107,7 +107,7 @@ def causal_mask(kernel_size, mask_type, in_channels=1, out_channels=1):
 # **Predict, then run.** How many of the 25 weights of a 5×5 kernel does a type A mask
 # keep? And type B? Write your two numbers down, then run the cell.
 
-# %%
+# %% tags=["raises-exception"]
 for kind in "AB":
     mask = causal_mask(5, kind)[0, 0]
     print(f"type {kind}: keeps {int(mask.sum())} of 25 weights\n{mask.int()}")
@@ -116,7 +116,7 @@ for kind in "AB":
 # Two full rows of 5 above the centre, and 2 pixels left of it: 12 for type A. Type B adds
 # the centre: 13. Half the kernel, less or plus the centre.
 
-# %% nbgrader={"grade": true, "grade_id": "a1_mask_check", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a1_mask_check", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["raises-exception"]
 def own_work(student, name, modules=(pixelcnn,)):
     """`student`, run with the course's reference code taken away: using it fails the check."""
     message = (f"`{name}` uses the course's own reference, {{}}: the exercise asks you to write it "
@@ -185,7 +185,7 @@ checks.check_function(
     [(3, "A"), (3, "B"), (5, "A"), (5, "B"), (7, "A", 2, 3), (7, "B", 3, 2), (1, "B"), (1, "A", 2, 2)],
     name="causal_mask", known_mistakes=mask_mistakes, dtype=torch.float32)
 
-# %% nbgrader={"grade": true, "grade_id": "a1_mask_more", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a1_mask_more", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["raises-exception"]
 for k, kind, cin, cout in [(3, "A", 4, 1), (5, "B", 1, 6), (3, "B", 2, 5)]:
     found = own_work(causal_mask, "causal_mask")(k, kind, cin, cout)
     checks.check_shape(found, (cout, cin, k, k), name=f"causal_mask({k}, {kind!r}, {cin}, {cout})",
@@ -241,7 +241,7 @@ class MaskedConv2d(nn.Conv2d):
 # image. Which pixels *before* the centre, in raster order, does the stack still not see?
 # Sketch your guess, then run.
 
-# %%
+# %% tags=["raises-exception"]
 def receptive_field(layers, size=9):
     """Which input pixels the output at the centre depends on: (size, size) of 0/1."""
     torch.manual_seed(1)
@@ -264,7 +264,7 @@ print(f"{int(field.sum())} pixels seen; {len(blind)} pixels before the centre ar
 # the plain PixelCNN. Notebook 03 shows it in pictures and removes it with the gated
 # PixelCNN's two stacks.
 
-# %% nbgrader={"grade": true, "grade_id": "a1_conv_check", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a1_conv_check", "locked": true, "points": 3, "schema_version": 3, "solution": false} tags=["raises-exception"]
 torch.manual_seed(2)
 reference_mask = pixelcnn.causal_mask
 
@@ -345,7 +345,7 @@ def check_masked_conv(cin, cout, k, kind, inputs):
 for cin, cout, k, kind in [(1, 4, 3, "A"), (4, 4, 3, "B"), (2, 3, 5, "A"), (3, 2, 7, "B")]:
     check_masked_conv(cin, cout, k, kind, [torch.randn(2, cin, 6, 9), torch.randn(3, cin, 10, 8)])
 
-# %% nbgrader={"grade": true, "grade_id": "a1_conv_more", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a1_conv_more", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["raises-exception"]
 torch.manual_seed(3)
 
 
@@ -422,7 +422,7 @@ def nll_per_image(logits, x):
 # ($p = 1/2$). What is its negative log-likelihood for one 28×28 binary image, in nats?
 # And with equal logits over K = 16 grey levels? Does it matter which image we score?
 
-# %%
+# %% tags=["raises-exception"]
 blank = torch.zeros(2, 1, 28, 28)                                    # two all-black binary images
 digit = data.binarize(data.load_mnist("test", limit=1, verbose=False).images, seed=0)
 grey = data.quantize(data.load_mnist("test", limit=1, verbose=False).images, 16)  # (1, 1, 28, 28), 0..15
@@ -436,7 +436,7 @@ print("16 levels, equal :", nll_per_image(torch.zeros(1, 16, 1, 28, 28), grey).t
 # two values per pixel, 784 ln 16 ≈ 2173.7 nats with sixteen. A trained model must do better
 # than these on real digits to have learned anything.
 
-# %% nbgrader={"grade": true, "grade_id": "a1_nll_check", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a1_nll_check", "locked": true, "points": 3, "schema_version": 3, "solution": false} tags=["raises-exception"]
 torch.manual_seed(4)
 
 
@@ -491,7 +491,7 @@ nll_cases = [binary(4, 5, 5), binary(2, 28, 28, scale=3.0), binary(3, 4, 6),
 checks.check_function(own_work(nll_per_image, "nll_per_image"), pixelcnn.nll_per_image, nll_cases,
                       name="nll_per_image", known_mistakes=nll_mistakes, rtol=1e-4, atol=1e-4)
 
-# %% nbgrader={"grade": true, "grade_id": "a1_nll_more", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a1_nll_more", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["raises-exception"]
 torch.manual_seed(41)
 checks.check_property("a model with logit 0 everywhere costs 784 ln 2 nats per 28x28 binary image",
                       own_work(nll_per_image, "nll_per_image")(torch.zeros(3, 1, 28, 28), binary(3, 28, 28)[1]),
@@ -531,10 +531,10 @@ def bits_per_dim(nll, x):
         'the nats by D and by ln 2 (math.log(2)).')
 
 
-# %%
+# %% tags=["raises-exception"]
 print("the know-nothing model:", bits_per_dim(nll_per_image(torch.zeros(2, 1, 28, 28), blank), blank), "bits/dim")
 
-# %% nbgrader={"grade": true, "grade_id": "a1_bpd_check", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a1_bpd_check", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["raises-exception"]
 from course_lib import likelihood  # noqa: E402  (the course's conversion, the reference here)
 
 torch.manual_seed(5)
@@ -609,7 +609,7 @@ def sample(model, n, height, width):
 # not digits. The `full` profile trains for four epochs on 4,500 digits; notebook 03 trains
 # a far better gated PixelCNN.)
 
-# %%
+# %% tags=["raises-exception"]
 from course_lib import train
 
 train_digits = data.load_mnist("train", limit=profile.choose(full=4500, fast=512))
@@ -636,7 +636,7 @@ runtime.report("A1 PixelCNN test bits/dim", bits_per_dim(test_nll, x_test).mean(
 # network does your `sample` make, 784 or 16 × 784? And is the test NLL above or below the
 # know-nothing model's 543 nats?
 
-# %%
+# %% tags=["raises-exception"]
 class Counted(nn.Module):
     """Counts the forward passes of the model it wraps."""
 
@@ -670,7 +670,7 @@ viz.show_images(digits, nrow=8, title="16 digits drawn pixel by pixel from your 
 # reaches 81.30 nats on binarised MNIST (van den Oord et al. 2016), with a far larger
 # network trained on 60,000 digits for much longer.
 
-# %% nbgrader={"grade": true, "grade_id": "a1_sample_check", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a1_sample_check", "locked": true, "points": 3, "schema_version": 3, "solution": false} tags=["raises-exception"]
 class Spy(nn.Module):
     """Every pixel is 1 with probability 1; remembers each canvas it is shown."""
 
@@ -787,7 +787,7 @@ check_order(3, 3, 5)
 check_feedback(64, 3, 4)
 check_distribution(torch.tensor([[0.2, 0.7, 0.5], [0.9, 0.35, 0.05]]), 3000)
 
-# %% nbgrader={"grade": true, "grade_id": "a1_sample_more", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a1_sample_more", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["raises-exception"]
 torch.manual_seed(7)
 check_order(2, 4, 3)
 check_feedback(32, 5, 2)

@@ -115,7 +115,7 @@ def reparameterize(mu, logvar):
 # **Predict, then run.** Every entry has $\mu = 3$ and $\text{logvar} = \log 4$. What mean and
 # what standard deviation will 10,000 samples have?
 
-# %%
+# %% tags=["raises-exception"]
 mu_demo = torch.full((10_000, 1), 3.0)
 z_demo = reparameterize(mu_demo, torch.full_like(mu_demo, math.log(4.0)))
 print(f"mean {z_demo.mean():.3f}, standard deviation {z_demo.std():.3f}")
@@ -124,7 +124,7 @@ print(f"mean {z_demo.mean():.3f}, standard deviation {z_demo.std():.3f}")
 # The standard deviation is 2, not 4: $\log 4$ is the log of the *variance*, and
 # $\sigma = e^{\log 4 / 2} = 2$.
 
-# %% nbgrader={"grade": true, "grade_id": "a2_reparameterize_check", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a2_reparameterize_check", "locked": true, "points": 3, "schema_version": 3, "solution": false} tags=["raises-exception"]
 NO_GRADIENT = ("no gradient through the sample: torch.normal(mu, std), Normal(mu, std).sample() and "
                ".detach() all cut the graph. Write z = mu + std * eps with eps = torch.randn_like(mu) "
                "(or use Normal(mu, std).rsample()).")
@@ -188,7 +188,7 @@ spread = torch.linspace(-3.0, 3.0, 6)  # a different log-variance in each dimens
 check_reparameterize(2 * torch.randn(3000, 6), spread + 0.1 * torch.randn(3000, 6))
 check_reparameterize(torch.randn(1, 4), torch.randn(1, 4))
 
-# %% nbgrader={"grade": true, "grade_id": "a2_reparameterize_more", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a2_reparameterize_more", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["raises-exception"]
 mu_check, logvar_check = torch.randn(5, 3), torch.full((5, 3), math.log(9.0))
 checks.check_shape(as_student(reparameterize, "reparameterize")(mu_check, logvar_check), (5, 3),
                    name="reparameterize on a (5, 3) batch")
@@ -226,7 +226,7 @@ def gaussian_kl(mu, logvar):
 # **Predict, then run.** An encoder outputs $\mu_j = 1$ and $\sigma_j = 1$ in each of its
 # $J = 20$ dimensions. How many nats is its KL from the prior?
 
-# %%
+# %% tags=["raises-exception"]
 print(f"{gaussian_kl(torch.ones(1, 20), torch.zeros(1, 20)).item():.3f} nats")
 
 # %% [markdown]
@@ -234,7 +234,7 @@ print(f"{gaussian_kl(torch.ones(1, 20), torch.zeros(1, 20)).item():.3f} nats")
 # $20 \times \tfrac12 = 10$ nats. Averaging over the dimensions would give $\tfrac12$, a
 # KL that no longer grows with the number of dimensions the code uses.
 
-# %% nbgrader={"grade": true, "grade_id": "a2_gaussian_kl_check", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a2_gaussian_kl_check", "locked": true, "points": 3, "schema_version": 3, "solution": false} tags=["raises-exception"]
 STD_VS_LOGVAR = "std vs log-variance: the second argument is log(sigma^2), so sigma^2 = exp(logvar)"
 kl_mistakes = [
     (lambda mu, lv: 0.5 * (1 + lv - mu ** 2 - lv.exp()).sum(-1),
@@ -267,7 +267,7 @@ checks.check_function(
      (torch.randn(1, 3), torch.full((1, 3), -5.0)), (torch.zeros(3, 5), torch.zeros(3, 5))],
     name="gaussian_kl", known_mistakes=kl_mistakes)
 
-# %% nbgrader={"grade": true, "grade_id": "a2_gaussian_kl_more", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a2_gaussian_kl_more", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["raises-exception"]
 run_kl = as_student(gaussian_kl, "gaussian_kl")
 checks.check_property("KL(N(0, I) || N(0, I)) = 0", run_kl(torch.zeros(4, 20), torch.zeros(4, 20)),
                       torch.zeros(4), hint="with mu = 0 and logvar = 0 each bracket is 1 + 0 - 0 - 1 = 0.")
@@ -314,7 +314,7 @@ def negative_elbo(x, logits, mu, logvar, reduction="mean"):
 # (probability ½), and an encoder that knows nothing outputs the prior ($\mu = 0$,
 # $\text{logvar} = 0$). What is the negative ELBO of a 784-pixel image, whatever the image?
 
-# %%
+# %% tags=["raises-exception"]
 blank = negative_elbo(binary_images(3), torch.zeros(3, 784), torch.zeros(3, 20), torch.zeros(3, 20), reduction="none")
 print("per image:", blank, "  784 * log 2 =", 784 * math.log(2))
 
@@ -322,7 +322,7 @@ print("per image:", blank, "  784 * log 2 =", 784 * math.log(2))
 # Every pixel costs $\log 2$ nats, a coin flip, and the KL is zero: $784 \log 2 \approx 543.4$
 # nats per image, the number a VAE's loss starts near and must go below.
 
-# %% nbgrader={"grade": true, "grade_id": "a2_negative_elbo_check", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a2_negative_elbo_check", "locked": true, "points": 3, "schema_version": 3, "solution": false} tags=["raises-exception"]
 def reduce(per_example, reduction):
     return {"none": per_example, "mean": per_example.mean(), "sum": per_example.sum()}[reduction]
 
@@ -369,7 +369,7 @@ checks.check_gradient_flow(
     {"x": binary_images(4, 10), "logits": torch.randn(4, 10), "mu": torch.randn(4, 3), "logvar": torch.randn(4, 3)},
     name="negative_elbo", must_flow=["logits", "mu", "logvar"])
 
-# %% nbgrader={"grade": true, "grade_id": "a2_negative_elbo_more", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a2_negative_elbo_more", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["raises-exception"]
 reduction_mistakes = elbo_mistakes + [
     (lambda x, l, m, v, r: (bce_sum(l, x) + kl_sum(m, v)).sum(),
      "reduction='mean' averages over the examples: you summed them."),
@@ -452,7 +452,7 @@ class VAE(nn.Module):
 # **Predict, then run.** Run the same two images through the model twice. Which of
 # `logits`, `mu`, `logvar` come out the same both times?
 
-# %%
+# %% tags=["raises-exception"]
 torch.manual_seed(0)
 vae_demo = VAE()
 two = binary_images(2)
@@ -464,7 +464,7 @@ for label, a, b in zip(("logits", "mu", "logvar"), first, second):
 # The encoder is a deterministic function of the image, so `mu` and `logvar` repeat; the
 # code $z$ is drawn afresh on every pass, so the logits do not.
 
-# %% nbgrader={"grade": true, "grade_id": "a2_vae_check", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a2_vae_check", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["raises-exception"]
 reference = course_lib.models.vae
 
 
@@ -511,7 +511,7 @@ checks.check_close(found_parameters, expected_parameters, name="the number of pa
 check_encode_decode(model_check, 5, 784, 20)
 check_encode_decode(new_vae(pixels=12, hidden=7, latent=3), 4, 12, 3)
 
-# %% nbgrader={"grade": true, "grade_id": "a2_vae_forward", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a2_vae_forward", "locked": true, "points": 3, "schema_version": 3, "solution": false} tags=["raises-exception"]
 FORGETS_TO_SAMPLE = ("the forward pass forgets to sample: it decodes mu itself; decode "
                      "z = reparameterize(mu, logvar).")
 
@@ -610,7 +610,7 @@ def iwae_bound(model, x, k):
 # **Predict, then run.** The same untrained VAE and the same 20 images: is $\mathcal L_{100}$ above
 # or below $\mathcal L_1$, on average, and is either above $-$(the negative ELBO)?
 
-# %%
+# %% tags=["raises-exception"]
 torch.manual_seed(0)
 images_demo = binary_images(20, seed=7)
 with torch.no_grad():
@@ -624,7 +624,7 @@ print(f"L_1 (mean of 20 draws) {bound_1.mean():.2f}   L_100 {bound_100.mean():.2
 # $\mathcal L_1$ is a one-sample ELBO, so it and the ELBO agree up to sampling noise;
 # $\mathcal L_{100}$ is higher: more samples, a tighter bound.
 
-# %% nbgrader={"grade": true, "grade_id": "a2_iwae_check", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a2_iwae_check", "locked": true, "points": 3, "schema_version": 3, "solution": false} tags=["raises-exception"]
 reference = course_lib.models.vae
 
 
@@ -710,7 +710,7 @@ def check_iwae(n, k, seed, pixels=784):
 check_iwae(4, 50, seed=8)
 check_iwae(3, 1, seed=9, pixels=20)
 
-# %% nbgrader={"grade": true, "grade_id": "a2_iwae_more", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a2_iwae_more", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["raises-exception"]
 class PriorVAE(nn.Module):
     """q(z|x) = p(z) and a decoder that ignores z: every weight is p(x | logits), so L_k = log p(x) for every k."""
 
@@ -747,7 +747,7 @@ for k_check in (1, 30):
 # mean, nats per image) with Adam, on statically binarised MNIST digits. The course's
 # training loop `course_lib.train.fit` shows a progress bar and the loss per epoch.
 
-# %%
+# %% tags=["raises-exception"]
 train_digits = data.load_mnist("train", limit=profile.choose(full=10_000, fast=1_000))
 test_digits = data.load_mnist("test", limit=profile.choose(full=500, fast=200), verbose=False)
 x_train = data.binarize(train_digits.images, seed=0).reshape(len(train_digits), -1)  # (N, 784)
@@ -775,7 +775,7 @@ viz.plot_history(history, title="your VAE: negative ELBO per image")
 # **Predict, then run.** On the test digits, how far above the negative ELBO is minus the
 # IWAE bound with $k = 100$ codes: a fraction of a nat, a few nats, or tens of nats?
 
-# %%
+# %% tags=["raises-exception"]
 torch.manual_seed(1)
 k_test = profile.choose(full=100, fast=10)
 with torch.no_grad():
@@ -797,7 +797,7 @@ print(f"the IWAE bound is {test_elbo - test_iwae:.2f} nats per image tighter tha
 #
 # Finally, new digits: codes from the prior $\mathcal N(0, I)$, decoded.
 
-# %%
+# %% tags=["raises-exception"]
 with torch.no_grad():
     samples = torch.sigmoid(model.decode(torch.randn(32, 20))).reshape(-1, 1, 28, 28)
 viz.show_images(samples, nrow=8, title="your VAE: decoded codes from the prior")

@@ -90,11 +90,11 @@ def discriminator_loss(real_logits, fake_logits):
         'targets 1 and 0.')
 
 
-# %%
+# %% tags=["raises-exception"]
 print("D says 1/2 to everything:", discriminator_loss(torch.zeros(4), torch.zeros(4)).item(),
       " (2 log 2 =", 2 * math.log(2), ")")
 
-# %% nbgrader={"grade": true, "grade_id": "a3_d_loss_check", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a3_d_loss_check", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["raises-exception"]
 d_loss_mistakes = [
     (lambda r, f: reference.discriminator_loss(f, r),
      "the real/fake labels are swapped: real examples are labelled 1 (loss -log D) and fakes 0 (loss -log(1 - D))."),
@@ -116,7 +116,7 @@ checks.check_function(
      (torch.tensor([200.0, -200.0, 30.0]), torch.tensor([-200.0, 200.0]))],
     name="discriminator_loss", known_mistakes=d_loss_mistakes)
 
-# %% nbgrader={"grade": true, "grade_id": "a3_d_loss_more", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a3_d_loss_more", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["raises-exception"]
 checks.check_shape(gan_checks.call(discriminator_loss, torch.randn(5), torch.randn(7)), (),
                    name="discriminator_loss (a 0-d tensor)")
 
@@ -146,13 +146,13 @@ def non_saturating_generator_loss(fake_logits):
         'non_saturating_generator_loss: -log(sigmoid(l)) = softplus(-l).')
 
 
-# %%
+# %% tags=["raises-exception"]
 confident = torch.tensor([-6.0], requires_grad=True)                # D(G(z)) = 0.0025
 for loss in (saturating_generator_loss, non_saturating_generator_loss):
     grad, = torch.autograd.grad(loss(confident), confident)
     print(f"{loss.__name__}: d loss / d logit at D(G(z)) = 0.0025 is {grad.item():.4f}")
 
-# %% nbgrader={"grade": true, "grade_id": "a3_g_losses_check", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a3_g_losses_check", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["raises-exception"]
 g_cases = [(torch.randn(8) * 3,), (torch.tensor([-200.0, 0.5, 200.0]),), (torch.zeros(3),)]
 checks.check_function(
     gan_checks.without_reference(non_saturating_generator_loss, reference.non_saturating_generator_loss,
@@ -183,7 +183,7 @@ checks.check_function(
          "log(1 - sigmoid(x)) overflows to -inf for large x: use -softplus(x)."),
     ])
 
-# %% nbgrader={"grade": true, "grade_id": "a3_g_losses_more", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a3_g_losses_more", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["raises-exception"]
 checks.check_property("the non-saturating loss at D = 1/2 is log 2",
                       gan_checks.call(non_saturating_generator_loss, torch.zeros(5)),
                       math.log(2), hint="-log(sigmoid(0)) = log 2.")
@@ -211,7 +211,7 @@ def optimal_discriminator(p_data, p_g):
         'both probabilities.')
 
 
-# %% nbgrader={"grade": true, "grade_id": "a3_optimal_d_check", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a3_optimal_d_check", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["raises-exception"]
 def _distribution(*shape):
     return torch.softmax(torch.randn(*shape, dtype=torch.float64), -1)
 
@@ -256,11 +256,11 @@ def jensen_shannon(p, q):
         'jensen_shannon: m = (p + q) / 2, then half of each KL divergence to m.')
 
 
-# %%
+# %% tags=["raises-exception"]
 p_demo, q_demo = torch.tensor([0.5, 0.5, 0.0]), torch.tensor([0.0, 0.5, 0.5])
 print(f"JSD = {jensen_shannon(p_demo, q_demo):.4f} nats; -log 4 + 2 JSD = {-math.log(4) + 2 * jensen_shannon(p_demo, q_demo):.4f}")
 
-# %% nbgrader={"grade": true, "grade_id": "a3_jsd_check", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a3_jsd_check", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["raises-exception"]
 jsd_mistakes = [
     (lambda p, q: kl_divergence(p, (p + q) / 2) + kl_divergence(q, (p + q) / 2),
      "JSD without its 1/2 factors: each KL to the mixture is weighted by 1/2."),
@@ -278,7 +278,7 @@ checks.check_function(
      (torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0])), (_distribution(3, 4), _distribution(3, 4))],
     name="jensen_shannon", known_mistakes=jsd_mistakes)
 
-# %% nbgrader={"grade": true, "grade_id": "a3_jsd_more", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a3_jsd_more", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["raises-exception"]
 p_j, q_j = _distribution(6), _distribution(6)
 checks.check_property("-log 4 + 2 JSD = V(G, D*)", -math.log(4) + 2 * gan_checks.call(jensen_shannon, p_j, q_j),
                       theory.value(p_j, q_j, theory.optimal_discriminator(p_j, q_j)),
@@ -320,7 +320,7 @@ def training_step(generator, discriminator, g_optimizer, d_optimizer, real, k):
 # Your step, trained for a moment on the 1-D mixture of notebook 06 (two Gaussians at
 # $-2$ and $+2$): the generator's mean and spread should move towards the data's.
 
-# %%
+# %% tags=["raises-exception"]
 target = data.bimodal_1d()
 torch.manual_seed(0)
 toy_g, toy_d = reference.MLPGenerator(2, 1, hidden=32), reference.MLPDiscriminator(1, hidden=32)
@@ -336,7 +336,7 @@ with torch.no_grad():
 print(f"data: mean {pool.mean():.2f}, std {pool.std():.2f};  G before: mean {start.mean():.2f}, std {start.std():.2f};"
       f"  G after 150 steps: mean {end.mean():.2f}, std {end.std():.2f};  last losses {logs}")
 
-# %% nbgrader={"grade": true, "grade_id": "a3_training_step_check", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a3_training_step_check", "locked": true, "points": 3, "schema_version": 3, "solution": false} tags=["raises-exception"]
 def _checked_step(step):
     step = gan_checks.with_names(step, discriminator_loss=reference.discriminator_loss,
                                  non_saturating_generator_loss=reference.non_saturating_generator_loss,
@@ -348,7 +348,7 @@ def _checked_step(step):
 gan_checks.check_training_step(_checked_step(training_step), k=1, m=8)
 gan_checks.check_training_step(_checked_step(training_step), k=3, m=4)
 
-# %% nbgrader={"grade": true, "grade_id": "a3_training_step_more", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a3_training_step_more", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["raises-exception"]
 gan_checks.check_training_step(_checked_step(training_step), k=2, m=6, data_dim=1, latent_dim=2, seed=1)
 
 
@@ -409,12 +409,12 @@ class Discriminator(nn.Module):
             'forward: apply the layers and flatten the (N, 1, 1, 1) output to (N,).')
 
 
-# %% nbgrader={"grade": true, "grade_id": "a3_dcgan_check", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a3_dcgan_check", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["raises-exception"]
 gan_checks.check_dcgan_modules(Generator, Discriminator, latent_dim=64, channels=32,
                                reference_generator=reference.DCGANGenerator(64, 32),
                                reference_discriminator=reference.DCGANDiscriminator(32))
 
-# %% nbgrader={"grade": true, "grade_id": "a3_dcgan_more", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "a3_dcgan_more", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["raises-exception"]
 gan_checks.check_dcgan_modules(Generator, Discriminator, latent_dim=16, channels=8,
                                reference_generator=reference.DCGANGenerator(16, 8),
                                reference_discriminator=reference.DCGANDiscriminator(8), batch=3)
@@ -423,7 +423,7 @@ gan_checks.check_dcgan_modules(Generator, Discriminator, latent_dim=16, channels
 # Your DCGAN and your training step together, for a few steps on real digits (notebook
 # 06 trains the course's version for minutes; here we only check that the pieces fit):
 
-# %%
+# %% tags=["raises-exception"]
 digits = data.load_mnist("train", limit=256).images * 2 - 1
 torch.manual_seed(0)
 my_g, my_d = Generator(64, 16), Discriminator(16)

@@ -146,7 +146,7 @@ def _as_tensor(value, name: str) -> torch.Tensor:
     """The value as a plain tensor; anything else (a subclass, a string, None) fails."""
     __tracebackhide__ = True
     if type(value) is torch.Tensor:  # exact type: a subclass could redefine comparisons
-        return value.detach()
+        return value.detach().cpu()  # compared on the CPU, whatever device the code ran on
     if type(value) in (int, float, bool):
         return torch.tensor(value, dtype=torch.float64) if type(value) is float else torch.tensor(value)
     if isinstance(value, torch.Tensor):
@@ -820,7 +820,8 @@ def check_causal(layer: Callable, input_shape: Sequence[int], *, mask_type: str,
     if len(input_shape) not in (3, 4):
         raise ValueError(f"input_shape must be (B, C, L) or (B, C, H, W), got {tuple(input_shape)}")
     gen = torch.Generator().manual_seed(seed)
-    x = torch.randn(*input_shape, generator=gen).requires_grad_(True)
+    params = list(layer.parameters()) if isinstance(layer, torch.nn.Module) else []
+    x = torch.randn(*input_shape, generator=gen).to(params[0].device if params else "cpu").requires_grad_(True)
     out = _as_tensor_keep_grad(_call(layer, (x,), name), name)
     if not out.requires_grad:  # nothing to differentiate: the output cannot depend on the input
         raise failure(f"`{name}`'s output does not depend on its input: no gradient flows from the input to "
@@ -841,7 +842,7 @@ def check_causal(layer: Callable, input_shape: Sequence[int], *, mask_type: str,
         (grad,) = torch.autograd.grad(out.flatten(2)[:, :, i].sum(), x, retain_graph=True, allow_unused=True)
         if grad is None:
             continue
-        depends = grad.abs().sum(dim=(0, 1)).flatten() != 0  # (positions,)
+        depends = grad.abs().sum(dim=(0, 1)).flatten().cpu() != 0  # (positions,)
         seen_any = seen_any or bool(depends.any())
         allowed = torch.arange(n) < i if mask_type == "A" else torch.arange(n) <= i
         bad = (depends & ~allowed).nonzero().flatten()

@@ -68,7 +68,7 @@ class SamplingStepper:
         if getattr(model, "levels", 0) is not None:
             raise ValueError("the stepper shows Bernoulli models (levels=None)")
         self.model, self.seed, self.shape = model, seed, tuple(shape)
-        self.final = sample(model, 1, self.shape, seed=seed)             # (1, 1, H, W)
+        self.final = sample(model, 1, self.shape, seed=seed).cpu()       # (1, 1, H, W), for pictures
         generator = torch.Generator().manual_seed(seed)
         self.uniforms = torch.rand((1, *self.shape), generator=generator, dtype=torch.float64)
         self.last: dict = {}
@@ -85,7 +85,8 @@ class SamplingStepper:
         canvas = self.final.masked_fill(later, 0.0)
         with torch.no_grad():
             self.model.eval()
-            p_on = torch.sigmoid(self.model(canvas)[0, 0, r, c]).item()
+            device = next(self.model.parameters()).device
+            p_on = torch.sigmoid(self.model(canvas.to(device))[0, 0, r, c]).item()
         u = self.uniforms[0, 0, r, c].item()
         return {"step": step, "row": r, "column": c, "canvas": canvas[0, 0], "p_on": p_on, "u": u,
                 "pixel": int(u < p_on), "final": self.final[0, 0]}
@@ -94,7 +95,7 @@ class SamplingStepper:
         info = self.last = self.numbers(step)
         fig = CourseFigure(figsize=(9, 3))
         ax = fig.add_subplot(1, 3, 1)
-        shown = info["canvas"].numpy().copy()
+        shown = info["canvas"].cpu().numpy().copy()
         ax.imshow(shown, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         ax.add_patch(_square(info["row"], info["column"]))
         ax.set_title(f"after {step} of {shown.size} pixels", fontsize=9)
@@ -107,7 +108,7 @@ class SamplingStepper:
         ax.set_title(f"pixel (row {info['row']}, col {info['column']}): p(on) = {info['p_on']:.3f}\n"
                      f"u = {info['u']:.3f} (red) -> drawn {info['pixel']}", fontsize=9)
         ax = fig.add_subplot(1, 3, 3)
-        ax.imshow(info["final"].numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        ax.imshow(info["final"].cpu().numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         ax.set_title("the finished sample", fontsize=9)
         ax.set_axis_off()
         fig.tight_layout()
@@ -150,7 +151,7 @@ class CompletionExplorer:
         known = occlusion_mask(kind, amount)
         image = self.images[name]
         batch = image[None].expand(self.n, *image.shape).clone()
-        completions = complete(self.model, batch, known, seed=seed)
+        completions = complete(self.model, batch, known, seed=seed).cpu()
         return {"image": image[0], "known": known[0], "completions": completions[:, 0]}
 
     def update(self, name: str, kind: str = "bottom rows", amount: int = 14, seed: int = 0):
@@ -163,7 +164,7 @@ class CompletionExplorer:
                 [(info["image"].float(), "original"), (occluded, "what the model sees")]
                 + [(c.float(), f"completion {i + 1}") for i, c in enumerate(info["completions"])]):
             ax = fig.add_subplot(1, panels, k + 1)
-            ax.imshow(picture.numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            ax.imshow(picture.cpu().numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
             ax.set_title(title, fontsize=8)
             ax.set_axis_off()
         fig.tight_layout()

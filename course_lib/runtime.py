@@ -109,18 +109,42 @@ def in_colab() -> bool:
     return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
 
 
-def set_cpu_threads(n: int | None = None) -> int:
-    """Use as many intra-op threads as there are cores we may use (at most 8).
+THREADS_ENV = "COURSE_CPU_THREADS"
+# Measured, not assumed (docs/cpu_tuning.md, benchmarks/cpu_tuning.py): on a 2-core CPU
+# every course model trained faster with 1 intra-op thread than with 2.
+FEW_CORES = 2
 
-    PyTorch sometimes starts more threads than the cores a container grants, which
-    makes small models slower, not faster.
+
+def default_cpu_threads() -> int:
+    """The thread count :func:`set_cpu_threads` uses when given none.
+
+    ``$COURSE_CPU_THREADS`` if set; else 1 on a machine that grants us at most
+    ``FEW_CORES`` cores (measured faster there for every course model: docs/cpu_tuning.md);
+    else the cores we may use, at most 8 (not measured: no such machine at hand).
+    """
+    text = os.environ.get(THREADS_ENV, "").strip()
+    if text:
+        if not text.isdigit() or int(text) < 1:
+            raise ValueError(f"{THREADS_ENV}={text!r}: expected a positive whole number of threads")
+        return int(text)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        cores = os.cpu_count() or 1
+    return 1 if cores <= FEW_CORES else min(cores, 8)
+
+
+def set_cpu_threads(n: int | None = None) -> int:
+    """Set PyTorch's intra-op threads: ``n``, else :func:`default_cpu_threads`.
+
+    PyTorch starts one thread per core it sees, sometimes more than a container grants;
+    the course's models are small, and on 2 cores one thread trained each of them faster
+    than two (docs/cpu_tuning.md).
     """
     if n is None:
-        try:
-            n = len(os.sched_getaffinity(0))
-        except AttributeError:  # macOS, Windows
-            n = os.cpu_count() or 1
-        n = max(1, min(n, 8))
+        n = default_cpu_threads()
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"threads must be a positive int, got {n!r}")
     torch.set_num_threads(n)
     return n
 
@@ -146,6 +170,8 @@ def setup(seed: int = 0, device: str | None = None, quiet: bool = False) -> Setu
     seed_everything(seed)
     env = Setup(device=choose_device(device), profile=current_profile(), seed=seed,
                 threads=threads, colab=in_colab())
+    global _LAST_SETUP
+    _LAST_SETUP = env
     if not quiet:
         print(env)
     return env
@@ -187,24 +213,55 @@ def environment_report() -> list[str]:
     return warnings
 
 
+def _plain(value):
+    """A figure as JSON-ready Python: a number, a string, or a list of numbers."""
+    if hasattr(value, "tolist"):  # a tensor or NumPy array (a 0-d one gives a number)
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value if isinstance(value, bool) else str(value)
+    return value
+
+
 def report(name: str, value, unit: str = "") -> None:
     """Print one of a notebook's key figures, and record it for the course run.
 
-    When ``python -m course_lib.grading.execute`` runs the notebooks it sets
-    ``$COURSE_REPORT_FILE``; the figures land in its summary table.
+    When ``python -m course_lib.grading.execute`` runs the notebooks (``make course``,
+    ``make bench``) it sets ``$COURSE_REPORT_FILE``; each figure lands there with the
+    device, threads, profile and seed of the last :func:`setup`, so the summary table
+    and the benchmark quote the notebook's own number, never a retyped one. ``value``
+    may be a number, a string, or a 1-D sequence (a class histogram).
     """
-    if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
-        value = value.item()  # a 0-d tensor or NumPy scalar
+    value = _plain(value)
     if isinstance(value, float):
         shown = f"{value:.4g}"
+    elif isinstance(value, list):
+        shown = "[" + ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in value) + "]"
     else:
         shown = str(value)
     # Printed as a labelled result ("[figure]" read as if a picture were missing).
     print(f"[key result] {name} = {shown}{(' ' + unit) if unit else ''}")
     path = os.environ.get(REPORT_ENV)
     if path:
+        record = {"name": name, "value": shown, "unit": unit}
+        if isinstance(value, (int, float, list)) and not isinstance(value, bool):
+            record["number"] = value
+        record.update(_run_context())
         with open(path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"name": name, "value": shown, "unit": unit}) + "\n")
+            fh.write(json.dumps(record) + "\n")
+
+
+_LAST_SETUP: "Setup | None" = None
+
+
+def _run_context() -> dict:
+    """Where a figure was measured: the last :func:`setup`'s choices, else what is current."""
+    env = _LAST_SETUP
+    return {"device": env.device.type if env else choose_device().type,
+            "threads": torch.get_num_threads(),
+            "profile": env.profile.name if env else current_profile().name,
+            "seed": env.seed if env else None}
 
 
 def cache_dir() -> Path:

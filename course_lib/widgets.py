@@ -74,7 +74,7 @@ class OutlierExplorer:
         panels = 4 if self.bayes is not None else 3
         fig = CourseFigure(figsize=(3.0 * panels + 1.0, 2.9))   # + room for the legend
         ax = fig.add_subplot(1, panels, 1)
-        ax.imshow(info["image"].numpy(), cmap="gray", vmin=0, vmax=1)
+        ax.imshow(info["image"].cpu().numpy(), cmap="gray", vmin=0, vmax=1)
         ax.set_title(f"{name}\n{level:.0%} of pixels flipped", fontsize=9)
         ax.set_axis_off()
         draw_probability_bars(fig.add_subplot(1, panels, 2), info["classifier"],
@@ -167,7 +167,7 @@ class LatentEditor:
                                            ("edited", "decode(edited code)\n" + (", ".join(moved[:4])
                                                                                   or "no change"))]):
             ax = fig.add_subplot(1, 3, i + 1)
-            ax.imshow(info[key].numpy(), cmap="gray", vmin=0, vmax=1)
+            ax.imshow(info[key].cpu().numpy(), cmap="gray", vmin=0, vmax=1)
             ax.set_title(title, fontsize=9)
             ax.set_axis_off()
         fig.tight_layout()

@@ -303,6 +303,7 @@ data_settings = {"source": train_digits.source, "train": len(x_train), "test": l
 
 
 def train_model(name, model, images, test_images, epochs, lr, batch_size):
+    model.to(env.device)                                   # the GPU when there is one
     torch.manual_seed(env.seed)
     history, path = pc.train_or_load(name, model, images, test_images, epochs=epochs, lr=lr,
                                      batch_size=batch_size, settings=data_settings, retrain=RETRAIN)
@@ -478,7 +479,7 @@ originals = x_test[:6]
 agreement = {}
 for kind in ("bottom rows", "right columns"):
     known = occlusion_mask(kind, 14)                                 # (1, 28, 28), True = kept
-    completions = pc.complete(gated, originals.repeat(3, 1, 1, 1), known, seed=0)   # 3 per digit
+    completions = pc.complete(gated, originals.repeat(3, 1, 1, 1), known, seed=0).cpu()   # 3 per digit
     hidden = ~known
     agree = (completions.reshape(3, -1, 1, 28, 28) == originals)[:, :, hidden].float().mean().item()
     assert torch.equal(completions[:, known], originals.repeat(3, 1, 1, 1)[:, known])  # kept as given
@@ -544,7 +545,7 @@ softmax_history, softmax_minutes = train_model(
     "gated_pixelcnn_4_levels", softmax_model, q_train, q_test, epochs=profile.choose(full=2, fast=1),
     lr=3e-3, batch_size=32)
 runtime.report(f"gated PixelCNN, {K} levels: test bits/dim", softmax_history.last["test bits/dim"])
-level_samples = pc.sample(softmax_model, 16, seed=0)                  # (16, 1, 28, 28) levels
+level_samples = pc.sample(softmax_model, 16, seed=0).cpu()            # (16, 1, 28, 28) levels
 viz.show_images(data.dequantize(torch.cat([q_test[:16], level_samples]), K), nrow=16,
                 title=f"{K}-level test digits (top) and samples (bottom)")
 

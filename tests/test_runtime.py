@@ -109,5 +109,44 @@ def test_report_prints_and_records(tmp_path, monkeypatch, capsys):
     assert "[key result] test accuracy = 0.9812" in out and "[key result] epoch time = 1.5 s" in out
     assert "[figure]" not in out          # read in a browser as if a picture were missing
     rows = [json.loads(line) for line in record.read_text().splitlines()]
-    assert rows == [{"name": "test accuracy", "value": "0.9812", "unit": ""},
-                    {"name": "epoch time", "value": "1.5", "unit": "s"}]
+    assert [{k: r[k] for k in ("name", "value", "unit", "number")} for r in rows] == [
+        {"name": "test accuracy", "value": "0.9812", "unit": "", "number": 0.981234},
+        {"name": "epoch time", "value": "1.5", "unit": "s", "number": 1.5}]
+
+
+def test_report_records_where_it_was_measured(tmp_path, monkeypatch, capsys):
+    """Each recorded figure carries the device, threads, profile and seed of the last setup()."""
+    record = tmp_path / "figures.jsonl"
+    monkeypatch.setenv(runtime.REPORT_ENV, str(record))
+    monkeypatch.setenv(runtime.PROFILE_ENV, "fast")
+    threads = torch.get_num_threads()
+    try:
+        env = runtime.setup(seed=7, device="cpu", quiet=True)
+        runtime.report("class histogram", torch.tensor([0.25, 0.75]))
+        runtime.report("profile", "fast")
+    finally:
+        torch.set_num_threads(threads)
+    out = capsys.readouterr().out
+    assert "[key result] class histogram = [0.25, 0.75]" in out
+    histogram, text = [json.loads(line) for line in record.read_text().splitlines()]
+    assert histogram["number"] == [0.25, 0.75] and "number" not in text
+    assert {k: histogram[k] for k in ("device", "profile", "seed")} == {
+        "device": "cpu", "profile": "fast", "seed": 7}
+    assert histogram["threads"] == env.threads
+
+
+def test_default_threads_follow_the_measurement_and_the_override(monkeypatch):
+    """1 thread on <= 2 cores (docs/cpu_tuning.md); $COURSE_CPU_THREADS wins; bad values are refused."""
+    monkeypatch.delenv(runtime.THREADS_ENV, raising=False)
+    monkeypatch.setattr(runtime.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert runtime.default_cpu_threads() == 1
+    monkeypatch.setattr(runtime.os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
+    assert runtime.default_cpu_threads() == 8
+    monkeypatch.setenv(runtime.THREADS_ENV, "3")
+    assert runtime.default_cpu_threads() == 3
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv(runtime.THREADS_ENV, bad)
+        with pytest.raises(ValueError, match=runtime.THREADS_ENV):
+            runtime.default_cpu_threads()
+    with pytest.raises(ValueError, match="positive int"):
+        runtime.set_cpu_threads(0)

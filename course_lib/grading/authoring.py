@@ -22,6 +22,11 @@ Jupyter server stack, a database and its own course directory layout; building a
 copy is a ~150-line text transformation that we can test byte for byte. Instructors who
 prefer nbgrader can use it on ``solutions/`` directly (see docs/instructors.md).
 
+Every code cell of the student's copy that depends on a stub (it calls a stubbed function,
+or uses a name that a failing cell would have defined) is tagged ``raises-exception``:
+nbval then runs ``assignments/`` in CI, proving that every other cell runs and, through
+conftest.py, that each tagged cell does fail. :func:`stub_dependent_cells` finds them.
+
 The output is deterministic (cell ids are kept, outputs stripped), so
 ``tests/test_authoring.py`` can check that a rebuild gives exactly the committed files.
 """
@@ -185,6 +190,159 @@ def strip_hidden(source: str, where: str) -> str:
     return "\n".join(ln for ln, k in zip(lines, keep) if k).rstrip()
 
 
+
+RAISES_TAG = "raises-exception"  # nbval's tag: the cell is expected to raise
+
+
+class _Names(ast.NodeVisitor):
+    """The names a cell reads while it runs, the names it binds, and what its defs read.
+
+    A ``def`` or ``lambda`` body runs only when called, so its reads count against the
+    name it binds (calling that name reads them), not against the cell. For a class,
+    ``deferred`` holds what calling it runs (``__init__``), ``methods`` what its other
+    methods read (they run only on an instance).
+    """
+
+    def __init__(self):
+        self.reads, self.binds, self.deferred, self.methods = set(), set(), {}, {}
+
+    def visit_Name(self, node):
+        (self.reads if isinstance(node.ctx, ast.Load) else self.binds).add(node.id)
+
+    def _function(self, node):
+        inner = set()
+        for part in (node.body if isinstance(node.body, list) else [node.body]):
+            inner |= {n.id for n in ast.walk(part) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        for default in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
+            self.visit(default)
+        for deco in getattr(node, "decorator_list", []):
+            self.visit(deco)
+        return inner
+
+    def visit_FunctionDef(self, node):
+        self.binds.add(node.name)
+        self.deferred[node.name] = self.deferred.get(node.name, set()) | self._function(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node):
+        self.reads |= self._function(node)  # a lambda is usually called right where it is made
+
+    def visit_ClassDef(self, node):
+        self.binds.add(node.name)
+        init, other = set(), set()
+        for item in node.body:
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                (init if item.name == "__init__" else other).update(self._function(item))
+            else:
+                self.visit(item)
+        for base in node.bases + node.decorator_list:
+            self.visit(base)
+        self.deferred[node.name] = init
+        self.methods[node.name] = other
+
+    def visit_Import(self, node):
+        for alias in node.names:
+            self.binds.add((alias.asname or alias.name).split(".")[0])
+
+    visit_ImportFrom = visit_Import
+
+
+def _stubbed_definitions(source: str) -> tuple[set[str], set[str], bool]:
+    """Where a solution cell's stubs sit: the functions and classes whose call reaches one
+    (a stub in a function, or in a class's ``__init__``), the classes whose instances do
+    (a stub in another method), and whether a region lies outside any def (the cell
+    itself then raises)."""
+    lines = source.split("\n")
+    regions = _regions(lines, BEGIN_SOLUTION, END_SOLUTION, "solution cell")
+    tree = ast.parse(source)
+    calls, instances, top_level = set(), set(), False
+
+    def inside(node, line):
+        return node.lineno - 1 <= line <= (node.end_lineno or node.lineno) - 1
+
+    for start, _ in regions:
+        owner = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                      and inside(n, start)), None)
+        if owner is None:
+            top_level = True
+        elif isinstance(owner, ast.ClassDef):
+            method = next((m for m in owner.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))
+                           and inside(m, start)), None)
+            (calls if method is None or method.name == "__init__" else instances).add(owner.name)
+        else:
+            calls.add(owner.name)
+    return calls, instances, top_level
+
+
+def stub_dependent_cells(nb) -> list[int]:
+    """Indices of the code cells of a *solution* notebook that fail in the student's copy
+    (where solution regions are stubs and check cells have no hidden tests).
+
+    A cell fails when it reads, while running, a name that reaches a stub: a stubbed
+    function, a class whose ``__init__`` is stubbed, a function or class whose call reads
+    such a name, or any name a failing cell binds (it may never be bound). A cell that only
+    makes an instance of a class with a stubbed method runs, but what it binds fails
+    when used. A solution region outside any def makes its own cell fail. Decided from the
+    source (ast), not by running it; conftest.py checks under nbval that every cell found
+    here does raise, and nbval that every other cell runs.
+    """
+    tainted: set[str] = set()    # reading one raises
+    makers: set[str] = set()     # classes whose instances raise when used
+    failing = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        # what the student's copy runs: a check cell without its hidden tests
+        source = strip_hidden(cell.source, f"cell {index}") if is_check_cell(cell) else cell.source
+        try:
+            tree = ast.parse(_python_only(source))
+        except SyntaxError:
+            continue
+        names = _Names()
+        for statement in tree.body:  # in order: a value bound earlier in the cell is no stub's
+            seen = names.binds - set(names.deferred) - set(names.methods)  # (a def may reach one)
+            part = _Names()
+            part.visit(statement)
+            names.reads |= part.reads - seen
+            names.binds |= part.binds
+            names.deferred.update(part.deferred)
+            names.methods.update(part.methods)
+        calls, instances, top_level = (_stubbed_definitions(cell.source) if is_solution_cell(cell)
+                                       else (set(), set(), False))
+        reaching, making = set(calls), set(instances)
+        changed = True
+        while changed:  # to a fixed point: defs reading defs of this cell
+            changed = False
+            bad = tainted | reaching
+            for name, reads in names.deferred.items():
+                if name not in reaching and reads & bad:
+                    reaching.add(name)
+                    changed = True
+            for name, reads in names.methods.items():
+                if name not in reaching | making and reads & bad:
+                    making.add(name)
+                    changed = True
+        defined = set(names.deferred)
+        if top_level or names.reads & (tainted | reaching):
+            failing.append(index)
+            tainted |= names.binds
+        else:
+            taints_results = bool(names.reads & (makers | making))
+            tainted -= names.binds
+            makers -= names.binds
+            tainted |= reaching
+            if taints_results:
+                tainted |= names.binds - defined
+        makers |= making - reaching
+    return failing
+
+
+def _python_only(source: str) -> str:
+    """The cell's Python, with IPython's magics and shell escapes blanked out."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.split("\n"))
+
+
 def read_solution(path: Path):
     """Read a solution notebook and check it is a valid source; return (nb, info)."""
     import jupytext
@@ -239,10 +397,18 @@ def student_version(nb, name: str):
     import copy
 
     nb = copy.deepcopy(nb)
+    failing = set(stub_dependent_cells(nb))
     for index, cell in enumerate(nb.cells):
         where = f"{name}, cell {index} ({nbgrader_meta(cell).get('grade_id', '-')})"
         for key in _VOLATILE_CELL_METADATA:
             cell.metadata.pop(key, None)
+        tags = [t for t in cell.metadata.get("tags", []) if t != RAISES_TAG]
+        if index in failing:
+            tags.append(RAISES_TAG)
+        if tags:
+            cell.metadata["tags"] = tags
+        else:
+            cell.metadata.pop("tags", None)
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
             if is_solution_cell(cell):

@@ -162,6 +162,7 @@ def reconstruction_error(model: Autoencoder, images: torch.Tensor, batch_size: i
     data" (outlier detection, notebook 04).
     """
     model.eval()
+    images = images.to(next(model.parameters()).device)
     errors = [((model.reconstruct(images[i:i + batch_size]) - images[i:i + batch_size].reshape(-1, 1, 28, 28))
                ** 2).flatten(1).mean(1) for i in range(0, len(images), batch_size)]
     return torch.cat(errors) if errors else torch.zeros(0)
@@ -173,7 +174,7 @@ def outlier_threshold(train_errors: torch.Tensor, percentile: float = 99.0) -> f
         raise ValueError(f"percentile must lie strictly between 0 and 100, got {percentile}")
     if len(train_errors) == 0:
         raise ValueError("need at least one training error")
-    return float(np.percentile(torch.as_tensor(train_errors).double().numpy(), percentile))
+    return float(np.percentile(torch.as_tensor(train_errors).double().cpu().numpy(), percentile))
 
 
 # --- features for a small labelled set ---------------------------------------------------------
@@ -184,7 +185,7 @@ def encode_dataset(model: nn.Module, images: torch.Tensor, batch_size: int = 100
     model.eval()
     codes = []
     for i in range(0, len(images), batch_size):
-        out = model.encode(images[i:i + batch_size])
+        out = model.encode(images[i:i + batch_size].to(next(model.parameters()).device))
         codes.append(out[0] if isinstance(out, tuple) else out)
     return torch.cat(codes)
 
@@ -211,13 +212,13 @@ def probe_accuracy(train_features: torch.Tensor, train_labels: torch.Tensor,
     """
     from sklearn.linear_model import LogisticRegression
 
-    a = train_features.reshape(len(train_features), -1).double()
-    b = test_features.reshape(len(test_features), -1).double()
+    a = train_features.reshape(len(train_features), -1).double().cpu()   # scikit-learn: NumPy on the CPU
+    b = test_features.reshape(len(test_features), -1).double().cpu()
     mean = a.mean(0)
     std = a.std(0) + 1e-6 if len(a) > 1 else torch.ones(a.shape[1], dtype=a.dtype)
     clf = LogisticRegression(max_iter=2000, C=1.0)
-    clf.fit(((a - mean) / std).numpy(), train_labels.numpy())
-    return float((clf.predict(((b - mean) / std).numpy()) == test_labels.numpy()).mean())
+    clf.fit(((a - mean) / std).numpy(), train_labels.cpu().numpy())
+    return float((clf.predict(((b - mean) / std).numpy()) == test_labels.cpu().numpy()).mean())
 
 
 # --- code size against reconstruction error ----------------------------------------------------

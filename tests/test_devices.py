@@ -1,0 +1,212 @@
+"""Nothing assumes the CPU: every course model on the `meta` device here, on CUDA on a GPU machine.
+
+On a CPU-only machine (CI) the `meta` tests put every model's parameters and inputs on
+PyTorch's `meta` device, which has shapes and dtypes but no data: any tensor the code
+creates on the CPU by mistake (``torch.zeros(n)`` without ``device=``) then meets a meta
+tensor and raises. They run each model's forward pass, its loss and its sampler's step.
+
+The tests marked ``gpu`` run only where CUDA is available (conftest.py skips them with the
+reason elsewhere; README "Running the tests on a GPU"): a forward and backward pass of
+every model on cuda, the samplers agreeing between cpu and cuda, and every solution
+notebook run end to end on cuda (its check cells pass there).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course_lib import metrics
+from course_lib.models import autoencoder as ae
+from course_lib.models import classifier as clf
+from course_lib.models import gan as G
+from course_lib.models import pixelcnn as pc
+from course_lib.models import vae as V
+
+ROOT = Path(__file__).resolve().parents[1]
+META = torch.device("meta")
+
+# Small sizes of every course model: the device path does not depend on the width.
+AUTOREGRESSIVE = {
+    "plain PixelCNN": lambda: pc.PixelCNN(channels=8, layers=2),
+    "gated PixelCNN": lambda: pc.GatedPixelCNN(channels=8, layers=2),
+    "Row LSTM": lambda: pc.RowLSTM(channels=8, hidden=8, layers=1),
+    "gated PixelCNN, 4 levels": lambda: pc.GatedPixelCNN(channels=8, layers=2, levels=4),
+}
+AUTOENCODERS = {
+    "autoencoder": lambda: ae.Autoencoder(latent=8),
+    "convolutional autoencoder": lambda: ae.ConvAutoencoder(latent=8),
+    "denoising autoencoder": lambda: ae.DenoisingAutoencoder(latent=8),
+}
+VAES = {
+    "VAE": lambda: V.VAE(hidden=32, latent=4),
+    "Gaussian-decoder VAE": lambda: V.GaussianDecoderVAE(hidden=32, latent=4),
+    "convolutional VAE": lambda: V.ConvVAE(latent=4, channels=8, hidden=32),
+}
+GANS = {
+    "DCGAN": lambda: G.GAN(G.DCGANGenerator(latent_dim=8, channels=8), G.DCGANDiscriminator(channels=8)),
+    "conditional DCGAN": lambda: G.GAN(G.ConditionalDCGANGenerator(8, 8), G.ConditionalDCGANDiscriminator(8)),
+    "MLP GAN": lambda: G.GAN(G.MLPGenerator(2, 784, hidden=16), G.MLPDiscriminator(784, hidden=16)),
+}
+
+
+def _images(device, n=4, levels=None):
+    if levels is None:
+        return torch.zeros(n, 1, 28, 28, device=device)
+    return torch.zeros(n, 1, 28, 28, dtype=torch.long, device=device)
+
+
+def _on_meta(make):
+    with torch.device("meta"):
+        model = make()
+    assert all(p.is_meta for p in model.parameters()) and all(b.is_meta for b in model.buffers())
+    return model
+
+
+# --- meta: forward, loss, sampler step -----------------------------------------------------
+
+@pytest.mark.parametrize("name", AUTOREGRESSIVE)
+def test_autoregressive_forward_loss_and_sampler_step_on_meta(name):
+    model = _on_meta(AUTOREGRESSIVE[name])
+    x = _images(META, levels=model.levels)
+    nll = model.nll(x)
+    assert nll.is_meta and nll.shape == (4,)
+    # The sampler's two ways to get pixel (r, c)'s logits, and the draw from a uniform u.
+    # (The loop itself skips known pixels with a data-dependent `if`, which meta cannot answer.)
+    u = pc._uniforms((4, 1, 28, 28), 0, None, META)
+    state = model.begin_row(x, 3, None)
+    for logits in (model(x)[..., 3, 5], model.row_logits(x, 3, state)[..., 5]):
+        drawn = pc._draw(logits, u[:, :, 3, 5], model.levels)
+        assert drawn.is_meta and drawn.shape == (4, 1)
+
+
+def test_classifiers_forward_and_loss_on_meta():
+    model = _on_meta(lambda: clf.digit_classifier(hidden=16))
+    labels = torch.zeros(4, dtype=torch.long, device=META)
+    loss = clf.cross_entropy_loss(model, (_images(META), labels))
+    assert loss.is_meta and loss.shape == ()
+    digit_cnn = _on_meta(metrics._DigitCNN)
+    assert digit_cnn(_images(META)).shape == (4, 10) and digit_cnn.features(_images(META)).is_meta
+
+
+@pytest.mark.parametrize("name", AUTOENCODERS)
+def test_autoencoders_forward_and_loss_on_meta(name):
+    model = _on_meta(AUTOENCODERS[name])
+    loss = ae.reconstruction_loss(model.train(), _images(META))  # the denoiser corrupts on meta
+    assert loss.is_meta and loss.shape == ()
+    assert ae.reconstruction_error(model.eval(), _images(META)).is_meta
+
+
+@pytest.mark.parametrize("name", VAES)
+def test_vaes_forward_loss_and_sampler_on_meta(name):
+    model = _on_meta(VAES[name])
+    losses = V.vae_loss(model, _images(META))
+    assert all(v.is_meta for v in losses.values()) and losses["loss"].shape == ()
+    assert model.sample(3).is_meta and model.sample(3).shape == (3, 1, 28, 28)
+
+
+def test_conditional_vae_on_meta():
+    model = _on_meta(lambda: V.ConditionalVAE(hidden=32, latent=4))
+    labels = torch.arange(4, device=META)
+    assert V.vae_loss(model, (_images(META), labels))["loss"].is_meta
+    assert model.sample(labels).is_meta
+
+
+@pytest.mark.parametrize("name", GANS)
+def test_gans_forward_losses_and_sampler_on_meta(name):
+    gan = _on_meta(GANS[name])
+    labels = torch.zeros(4, dtype=torch.long, device=META) if gan.conditional else None
+    fake = G.sample(gan.generator, 4, labels=labels)
+    assert fake.is_meta
+    real = _images(META).reshape(fake.shape)
+    call = (lambda net, x: net(x, labels)) if gan.conditional else (lambda net, x: net(x))
+    d_loss = G.discriminator_loss(call(gan.discriminator, real), call(gan.discriminator, fake))
+    g_loss = G.non_saturating_generator_loss(call(gan.discriminator, fake))
+    assert d_loss.is_meta and g_loss.is_meta and d_loss.shape == ()
+
+
+# --- cuda: forward and backward of every model, samplers agree with the cpu ------------------
+
+def _all_models():
+    return {**AUTOREGRESSIVE, **AUTOENCODERS, **VAES, **GANS,
+            "classifier": lambda: clf.digit_classifier(hidden=16), "digit CNN": metrics._DigitCNN,
+            "conditional VAE": lambda: V.ConditionalVAE(hidden=32, latent=4)}
+
+
+def _loss(model, x):
+    if isinstance(model, pc._Autoregressive):
+        return model.nll(x if model.levels is None else x.long()).mean()
+    if isinstance(model, V.ConditionalVAE):
+        return V.vae_loss(model, (x, torch.arange(len(x), device=x.device) % 10))["loss"]
+    if isinstance(model, V.VAE):
+        return V.vae_loss(model, x)["loss"]
+    if isinstance(model, ae.Autoencoder):
+        return ae.reconstruction_loss(model, x)
+    if isinstance(model, G.GAN):
+        labels = torch.arange(len(x), device=x.device) % 10 if model.conditional else None
+        fake = G._call(model.generator, torch.randn(len(x), model.generator.latent_dim, device=x.device), labels)
+        real = (x * 2 - 1).reshape(fake.shape)
+        return G.discriminator_loss(G._call(model.discriminator, real, labels),
+                                    G._call(model.discriminator, fake, labels))
+    return F.cross_entropy(model(x), torch.arange(len(x), device=x.device) % 10)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", list(_all_models()))
+def test_forward_and_backward_on_cuda(name):
+    torch.manual_seed(0)
+    model = _all_models()[name]().to("cuda")
+    x = (torch.rand(4, 1, 28, 28, device="cuda") > 0.5).float()
+    loss = _loss(model, x)
+    loss.backward()
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    assert loss.device.type == "cuda" and torch.isfinite(loss)
+    assert grads and all(g is not None and g.device.type == "cuda" for g in grads)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", list(AUTOREGRESSIVE))
+@pytest.mark.parametrize("method", ["naive", "fast"])
+def test_autoregressive_samplers_agree_on_cpu_and_cuda(name, method):
+    """Same weights, same uniforms (drawn on the CPU): the same digits, bar float rounding."""
+    torch.manual_seed(0)
+    model = AUTOREGRESSIVE[name]()
+    on_cpu = pc.sample(model, 4, seed=3, method=method)
+    on_cuda = pc.sample(model.to("cuda"), 4, seed=3, method=method)
+    assert on_cuda.device.type == "cuda"
+    differ = (on_cpu != on_cuda.cpu()).float().mean().item()
+    assert differ <= 0.01, f"{differ:.2%} of the pixels differ between cpu and cuda"
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", list(VAES) + list(GANS))
+def test_decoders_and_generators_agree_on_cpu_and_cuda(name):
+    """The same codes through the same weights give the same images within float tolerance."""
+    torch.manual_seed(0)
+    model = {**VAES, **GANS}[name]().eval()
+    if isinstance(model, G.GAN):
+        z = torch.randn(8, model.generator.latent_dim)
+        labels = torch.arange(8) % 10 if model.conditional else None
+        run = lambda m, z: G.sample(m.generator, 8, labels=labels, z=z)  # noqa: E731
+    else:
+        z = torch.randn(8, model.latent)
+        run = lambda m, z: m.mean_image(m.decode(z.to(next(m.parameters()).device)))  # noqa: E731
+    with torch.no_grad():
+        on_cpu = run(model, z)
+        on_cuda = run(model.to("cuda"), z)
+    assert on_cuda.device.type == "cuda"
+    torch.testing.assert_close(on_cuda.cpu(), on_cpu, atol=1e-4, rtol=1e-3)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("solution", sorted(p.name for p in (ROOT / "solutions").glob("*.ipynb")))
+def test_solution_and_its_checks_run_on_cuda(solution, tmp_path):
+    """The whole solution notebook, check cells included, on the device runtime chooses: cuda."""
+    from course_lib import runtime
+    from course_lib.grading import execute
+
+    assert runtime.choose_device().type == "cuda"
+    result = execute.run_notebook(ROOT / "solutions" / solution, tmp_path, timeout=600)
+    assert result.status == "ok", result.error
