@@ -4,6 +4,7 @@
 #   make test                the whole test suite (unit tests + every notebook, fast profile)
 #   make lab                 open the notebooks in JupyterLab
 #   make bench               print the speed figures the issues set targets for
+#   make mutation            mutation testing of the modules grading relies on (minutes; not in make test)
 #   make assignments         build the student notebooks in assignments/ from solutions/
 #   make grade ASSIGNMENT=A0_probability_toolkit SUBMISSIONS=submissions [JOBS=2]
 #                            grade a folder of submitted notebooks -> grades/<assignment>/
@@ -23,7 +24,7 @@ JOBS    ?= 2
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 
-.PHONY: env course test lab bench assignments grade release which-python clean
+.PHONY: env course test lab bench assignments grade release which-python clean mutation
 
 which-python:
 	@test -n "$(PYTHON)" || { echo "no Python >= 3.10 found (tried $(PYTHON_CANDIDATES)); set PYTHON=..."; exit 2; }
@@ -68,6 +69,10 @@ release:
 bench: $(STAMP)
 	$(PY) benchmarks/foundation.py
 	$(PY) benchmarks/grading.py
+
+# One mutant at a time (MUTATION_JOBS=2 to use two cores); TARGETS=probability limits it.
+mutation: $(STAMP)
+	MUTATION_JOBS=$${MUTATION_JOBS:-1} $(PY) benchmarks/mutation.py $(TARGETS)
 
 clean:
 	rm -rf build .pytest_cache

@@ -1,0 +1,167 @@
+"""Mutation testing (mutmut) of the modules whose failure silently corrupts teaching or grading.
+
+A mutant is a copy of a module with one small deliberate bug (``<`` for ``<=``, a constant
+changed, a call's argument dropped). A test suite that passes on a mutant did not notice the
+bug. The score of a module is the share of its mutants that some test kills; every survivor
+is either killed by a new test or explained as equivalent in docs/mutation.md.
+
+Each target below is run in a scratch copy of the repository (``build/mutation/<target>``)
+whose pyproject.toml points mutmut at that one module and at the few fast test files that
+cover it: mutmut runs those tests once per mutant (only the tests that call the mutated
+function), one mutant at a time (``--max-children 1``) unless MUTATION_JOBS says otherwise.
+
+    python benchmarks/mutation.py                 # every target
+    python benchmarks/mutation.py probability     # some of them
+    python benchmarks/mutation.py --list          # the targets, their tests
+
+The settings shared by every target are ``[tool.mutmut]`` in pyproject.toml. Results go to
+``build/mutation/scores.json`` (per target: killed, survived, ..., score, survivors' names),
+merged with earlier runs so that targets can be run one chunk at a time, and a table is
+printed. ``make mutation`` runs this; it is not part of ``make test`` (it takes minutes).
+"""
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "build" / "mutation"
+
+# target -> (module file, test files, mutant-name patterns or None for the whole module, why)
+TARGETS: dict[str, tuple[str, list[str], list[str] | None, str]] = {
+    "probability": ("course_lib/probability.py",
+                    ["tests/test_probability.py", "tests/test_properties.py"], None,
+                    "A0's references: a wrong logsumexp or KL grades every student wrong"),
+    "likelihood": ("course_lib/likelihood.py",
+                   ["tests/test_probability.py", "tests/test_properties.py",
+                    "tests/test_likelihood.py"], None,
+                   "bits/dim and the binary-image validation every density model reports with"),
+    "data-binarisation": ("course_lib/data.py",
+                          ["tests/test_data.py", "tests/test_properties.py"],
+                          ["course_lib.data.x_binarize__mutmut_*",
+                           "course_lib.data.x__check_unit_images__mutmut_*"],
+                          "binarize and its input check only (the rest of data.py is loading)"),
+    "metrics-helpers": ("course_lib/metrics.py", ["tests/test_metrics.py"],
+                        ["course_lib.metrics.x__as_images__mutmut_*",
+                         "course_lib.metrics.x__sqrtm_psd__mutmut_*",
+                         "course_lib.metrics.x_frechet_distance__mutmut_*",
+                         "course_lib.metrics.x_count_modes__mutmut_*",
+                         "course_lib.metrics.x__shift__mutmut_*",
+                         "course_lib.metrics.x__settings_key__mutmut_*"],
+                        "the pure helpers (FID's matrix square root, mode counting, input checks); "
+                        "the classifier's training is not unit-tested per mutant"),
+    "guard": ("course_lib/grading/guard.py",
+              ["tests/test_guard.py", "tests/test_grading_mutants.py"], None,
+              "the grading kernel's restore/verify: a mutant that misses a patch lets a "
+              "patched check pass"),
+    "checks": ("course_lib/checks.py",
+               ["tests/test_checks.py", "tests/test_checks_mutants.py"], None,
+               "every check cell of every assignment compares through it"),
+}
+
+
+def scratch_pyproject(module: str, tests: list[str]) -> str:
+    """The repository's pyproject.toml with [tool.mutmut] narrowed to one module and its tests."""
+    text = (ROOT / "pyproject.toml").read_text()
+    shared = tomllib.loads(text).get("tool", {}).get("mutmut", {})
+    text = re.sub(r"(?ms)^\[tool\.mutmut\]\n.*?(?=^\[|\Z)", "", text)
+    settings = dict(shared, source_paths=["course_lib"], only_mutate=[module],
+                    pytest_add_cli_args_test_selection=[t for t in tests if (ROOT / t).exists()])
+    lines = ["[tool.mutmut]"] + [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
+    return text.rstrip() + "\n\n" + "\n".join(lines) + "\n"
+
+
+def prepare(target: str) -> Path:
+    module, tests, _, _ = TARGETS[target]
+    work = OUT / target
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    shutil.copytree(ROOT / "course_lib", work / "course_lib",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "tests", work / "tests",
+                    ignore=shutil.ignore_patterns("__pycache__", "corpus"))
+    shutil.copy2(ROOT / "conftest.py", work / "conftest.py")
+    (work / "pyproject.toml").write_text(scratch_pyproject(module, tests))
+    return work
+
+
+def results(work: Path, module: str, patterns: list[str] | None) -> dict:
+    """Count mutmut's verdicts for the module (and the selected functions) from its .meta file."""
+    meta = json.loads((work / "mutants" / (module + ".meta")).read_text())
+    codes = meta["exit_code_by_key"]
+    if patterns:
+        codes = {k: v for k, v in codes.items() if any(fnmatch.fnmatch(k, p) for p in patterns)}
+    verdict = {1: "killed", 3: "killed", 0: "survived", None: "not checked", 33: "no tests",
+               5: "no tests", 36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout",
+               255: "timeout", -9: "killed", -11: "killed"}
+    counts: dict[str, int] = {}
+    survivors = []
+    for name, code in sorted(codes.items()):
+        kind = verdict.get(code, "suspicious")
+        counts[kind] = counts.get(kind, 0) + 1
+        if kind in ("survived", "no tests", "suspicious"):
+            survivors.append(name)
+    checked = len(codes) - counts.get("not checked", 0)
+    caught = counts.get("killed", 0) + counts.get("timeout", 0)
+    return {"module": module, "mutants": len(codes), **counts,
+            "score": round(100 * caught / checked, 1) if checked else None,
+            "survivors": survivors}
+
+
+def run(target: str, jobs: int) -> dict:
+    module, _, patterns, _ = TARGETS[target]
+    work = prepare(target)
+    env = dict(os.environ, COURSE_PROFILE="fast")
+    env.pop("PYTHONPATH", None)  # the mutants must shadow course_lib, not another checkout
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs),
+                    *(patterns or [])], cwd=work, env=env, check=False)
+    result = results(work, module, patterns)
+    result["seconds"] = round(time.perf_counter() - start)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("targets", nargs="*", help=f"some of {', '.join(TARGETS)} (default: all)")
+    parser.add_argument("--list", action="store_true", help="list the targets and their tests")
+    parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATION_JOBS", "1")))
+    args = parser.parse_args(argv)
+    unknown = [t for t in args.targets if t not in TARGETS]
+    if unknown:
+        parser.error(f"unknown target(s) {unknown}: expected some of {list(TARGETS)}")
+    if args.list:
+        for name, (module, tests, patterns, why) in TARGETS.items():
+            print(f"{name:18} {module}  <- {' '.join(tests)}\n{'':18} {why}")
+        return 0
+    scores_path = OUT / "scores.json"
+    scores = json.loads(scores_path.read_text()) if scores_path.exists() else {}
+    for target in args.targets or list(TARGETS):
+        scores[target] = run(target, args.jobs)
+        OUT.mkdir(parents=True, exist_ok=True)
+        tmp = scores_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(scores, indent=1) + "\n")
+        os.replace(tmp, scores_path)
+    print(f"\n{'target':18} {'mutants':>7} {'killed':>6} {'timeout':>7} {'survived':>8} {'score':>6}")
+    for name, s in scores.items():
+        print(f"{name:18} {s['mutants']:7} {s.get('killed', 0):6} {s.get('timeout', 0):7} "
+              f"{len(s['survivors']):8} {s['score']!s:>5}%")
+    for name, s in scores.items():
+        if s["survivors"]:
+            print(f"\n{name}: surviving mutants (mutmut show NAME in build/mutation/{name}):")
+            print("  " + "\n  ".join(s["survivors"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
