@@ -50,48 +50,61 @@ TARGETS: dict[str, tuple[str, list[str], list[str] | None, str]] = {
                           ["course_lib.data.x_binarize__mutmut_*",
                            "course_lib.data.x__check_unit_images__mutmut_*"],
                           "binarize and its input check only (the rest of data.py is loading)"),
-    "metrics-helpers": ("course_lib/metrics.py", ["tests/test_metrics.py"],
-                        ["course_lib.metrics.x__as_images__mutmut_*",
-                         "course_lib.metrics.x__sqrtm_psd__mutmut_*",
-                         "course_lib.metrics.x_frechet_distance__mutmut_*",
-                         "course_lib.metrics.x_count_modes__mutmut_*",
-                         "course_lib.metrics.x__shift__mutmut_*",
-                         "course_lib.metrics.x__settings_key__mutmut_*"],
-                        "the pure helpers (FID's matrix square root, mode counting, input checks); "
-                        "the classifier's training is not unit-tested per mutant"),
+    "metrics-helpers": ("course_lib/metrics.py",
+                        ["tests/test_metrics.py", "-k", "classifier_score_follows or frechet or "
+                         "count_modes or reject_bad or found_by_mutation"],
+                        [f"course_lib.metrics.x_{name}__mutmut_*" for name in (
+                            "_as_images", "_sqrtm_psd", "frechet_distance", "count_modes",
+                            "classifier_score")],
+                        "the pure helpers (FID's matrix square root, mode counting, the score, "
+                        "input checks), with the tests that need no trained classifier"),
     "guard": ("course_lib/grading/guard.py",
               ["tests/test_guard.py", "tests/test_grading_mutants.py"], None,
               "the grading kernel's restore/verify: a mutant that misses a patch lets a "
               "patched check pass"),
     "checks": ("course_lib/checks.py",
-               ["tests/test_checks.py", "tests/test_checks_mutants.py"], None,
-               "every check cell of every assignment compares through it"),
+               ["tests/test_checks.py", "tests/test_checks_mutants.py"],
+               [f"course_lib.checks.x_{name}__mutmut_*" for name in (
+                   "_as_tensor", "_clone_args", "_call", "_same", "_close", "_constant",
+                   "check_function", "call", "check_close", "check_property", "check_shape",
+                   "check_dtype", "check_gradient_flow", "_as_tensor_keep_grad", "check_causal",
+                   "check_frequencies")],
+               "the parts that decide pass or fail (every check cell of every assignment "
+               "compares through them); the wording of hints and messages is left out"),
 }
 
 
-def scratch_pyproject(module: str, tests: list[str]) -> str:
+def scratch_pyproject(module: str, tests: list[str], work: Path) -> str:
     """The repository's pyproject.toml with [tool.mutmut] narrowed to one module and its tests."""
     text = (ROOT / "pyproject.toml").read_text()
     shared = tomllib.loads(text).get("tool", {}).get("mutmut", {})
     text = re.sub(r"(?ms)^\[tool\.mutmut\]\n.*?(?=^\[|\Z)", "", text)
     settings = dict(shared, source_paths=["course_lib"], only_mutate=[module],
-                    pytest_add_cli_args_test_selection=[t for t in tests if (ROOT / t).exists()])
+                    pytest_add_cli_args_test_selection=[
+                        t for t in tests if not t.startswith("tests/") or (work / t).exists()])
     lines = ["[tool.mutmut]"] + [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
     return text.rstrip() + "\n\n" + "\n".join(lines) + "\n"
 
 
-def prepare(target: str) -> Path:
+def prepare(target: str, baseline: str | None = None) -> Path:
+    """A scratch copy of course_lib, tests and conftest.py: the working tree's, or those of
+    the git commit ``baseline`` (to score the tests as they were before a change)."""
     module, tests, _, _ = TARGETS[target]
-    work = OUT / target
+    work = OUT / (target if baseline is None else f"{target}@{baseline}")
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    shutil.copytree(ROOT / "course_lib", work / "course_lib",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(ROOT / "tests", work / "tests",
-                    ignore=shutil.ignore_patterns("__pycache__", "corpus"))
-    shutil.copy2(ROOT / "conftest.py", work / "conftest.py")
-    (work / "pyproject.toml").write_text(scratch_pyproject(module, tests))
+    if baseline is None:
+        shutil.copytree(ROOT / "course_lib", work / "course_lib",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(ROOT / "tests", work / "tests",
+                        ignore=shutil.ignore_patterns("__pycache__", "corpus"))
+        shutil.copy2(ROOT / "conftest.py", work / "conftest.py")
+    else:
+        archive = subprocess.run(["git", "archive", baseline, "course_lib", "tests", "conftest.py"],
+                                 cwd=ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(work), "--exclude=tests/corpus"], input=archive, check=True)
+    (work / "pyproject.toml").write_text(scratch_pyproject(module, tests, work))
     return work
 
 
@@ -118,9 +131,9 @@ def results(work: Path, module: str, patterns: list[str] | None) -> dict:
             "survivors": survivors}
 
 
-def run(target: str, jobs: int) -> dict:
+def run(target: str, jobs: int, baseline: str | None = None) -> dict:
     module, _, patterns, _ = TARGETS[target]
-    work = prepare(target)
+    work = prepare(target, baseline)
     env = dict(os.environ, COURSE_PROFILE="fast")
     env.pop("PYTHONPATH", None)  # the mutants must shadow course_lib, not another checkout
     start = time.perf_counter()
@@ -136,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("targets", nargs="*", help=f"some of {', '.join(TARGETS)} (default: all)")
     parser.add_argument("--list", action="store_true", help="list the targets and their tests")
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATION_JOBS", "1")))
+    parser.add_argument("--baseline", metavar="REF", help="score the tests of git commit REF instead "
+                        "of the working tree's (results in scores-REF.json)")
     args = parser.parse_args(argv)
     unknown = [t for t in args.targets if t not in TARGETS]
     if unknown:
@@ -144,10 +159,10 @@ def main(argv: list[str] | None = None) -> int:
         for name, (module, tests, patterns, why) in TARGETS.items():
             print(f"{name:18} {module}  <- {' '.join(tests)}\n{'':18} {why}")
         return 0
-    scores_path = OUT / "scores.json"
+    scores_path = OUT / ("scores.json" if args.baseline is None else f"scores-{args.baseline}.json")
     scores = json.loads(scores_path.read_text()) if scores_path.exists() else {}
     for target in args.targets or list(TARGETS):
-        scores[target] = run(target, args.jobs)
+        scores[target] = run(target, args.jobs, args.baseline)
         OUT.mkdir(parents=True, exist_ok=True)
         tmp = scores_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(scores, indent=1) + "\n")
