@@ -191,3 +191,55 @@ def test_frechet_and_mode_counting_reject_bad_inputs():
         metrics.count_modes(torch.randn(5, 3), torch.randn(8, 2), 0.05)
     with pytest.raises(ValueError, match="positive"):
         metrics.count_modes(torch.randn(5, 2), torch.randn(8, 2), 0.0)
+
+
+def test_metric_helpers_found_by_mutation_testing():
+    """Boundaries of the pure helpers that mutation testing found unpinned (docs/mutation.md)."""
+    flat = torch.rand(3, 784, requires_grad=True)
+    images = metrics._as_images(flat, "f")
+    assert images.shape == (3, 1, 28, 28) and images.dtype == torch.float32 and not images.requires_grad
+    assert metrics._as_images(torch.rand(2, 28, 28, dtype=torch.float64), "f").shape == (2, 1, 28, 28)
+    nudged = metrics._as_images(torch.full((1, 784), 1 + 5e-7), "f")     # rounding above 1 is clamped
+    assert nudged.max().item() == 1.0
+    with pytest.raises(ValueError, match=r"^f expects images in \[0, 1\], got values in \[-2e-06, -2e-06\]\. "
+                                         r"These look like tanh"):
+        metrics._as_images(torch.full((1, 784), -2e-6), "f")
+    with pytest.raises(ValueError, match=r"got values in \[0, 1\.5\]\.$"):          # no tanh hint above 1
+        metrics._as_images(torch.linspace(0, 1.5, 784)[None], "f")
+    with pytest.raises(ValueError, match=r"got values in \[-1\.5, 0\]\.$"):         # nor below -1
+        metrics._as_images(torch.linspace(-1.5, 0, 784)[None], "f")
+    with pytest.raises(ValueError, match="^f got images with NaN or infinite values"):
+        metrics._as_images(torch.full((1, 784), float("nan")), "f")
+    with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\), \(N, 28, 28\) or \(N, 784\), got \(2, 783\)"):
+        metrics._as_images(torch.rand(2, 783), "f")
+
+    root = metrics._sqrtm_psd(torch.tensor([[4.0, 0.0], [0.0, 9.0]], dtype=torch.float64))
+    assert torch.allclose(root, torch.diag(torch.tensor([2.0, 3.0], dtype=torch.float64)))
+    clipped = metrics._sqrtm_psd(torch.tensor([[1.0, 0.0], [0.0, -1e-9]], dtype=torch.float64))
+    assert torch.allclose(clipped, torch.diag(torch.tensor([1.0, 0.0], dtype=torch.float64)))
+
+    a = torch.randn(200, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    shift = torch.tensor([1.0, 2.0, 2.0], dtype=torch.float64)
+    assert metrics.frechet_distance(a, a + shift) == pytest.approx(9.0, rel=1e-9)   # |shift|^2
+    # b = 2a: |mu|^2 + tr C + 4 tr C - 2 tr (4 C^2)^(1/2) = |mu|^2 + tr C
+    expected = (a.mean(0).pow(2).sum() + torch.cov(a.T).trace()).item()
+    assert metrics.frechet_distance(a, 2 * a) == pytest.approx(expected, rel=1e-9)
+
+    centers = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    on_edge = torch.tensor([[3.0, 0.0]] * 3 + [[10.0, 0.0]] * 96 + [[5.0, 5.0]])  # 3 std away counts
+    found = metrics.count_modes(on_edge, centers, std=1.0)
+    assert found.counts.tolist() == [3, 96, 0] and found.covered == 2
+    assert found.high_quality == pytest.approx(0.99)
+    assert metrics.count_modes(on_edge, centers, std=1.0, min_fraction=0.04).covered == 1
+    assert metrics.count_modes(on_edge, centers, std=1.0, min_fraction=0.03).covered == 2
+    assert metrics.count_modes(on_edge, centers, std=1.0, min_fraction=0.0).covered == 2   # >= 1 sample
+    assert metrics.count_modes(on_edge, centers, std=1.0, sigmas=2.9).counts.tolist() == [0, 96, 0]
+    for kwargs in ({"std": 1.0, "sigmas": 0.0}, {"std": 1.0, "min_fraction": 1.5},
+                   {"std": 1.0, "min_fraction": -0.1}):
+        with pytest.raises(ValueError, match="min_fraction in"):
+            metrics.count_modes(on_edge, centers, **kwargs)
+    metrics.count_modes(on_edge, centers, std=1.0, min_fraction=1.0)                 # the edge is allowed
+    with pytest.raises(ValueError, match="at least one sample and one center"):
+        metrics.count_modes(torch.zeros(0, 2), centers, 1.0)
+    with pytest.raises(ValueError, match="expects tensors"):
+        metrics.count_modes([[0.0, 0.0]], centers, 1.0)
