@@ -231,3 +231,21 @@ def test_course_offline_skips_the_network_probe(monkeypatch, value, probes):
     monkeypatch.setenv("COURSE_OFFLINE", value)
     assert data._network_reachable() is False
     assert bool(tried) == probes
+
+
+def test_binarisation_boundaries_found_by_mutation_testing():
+    """docs/mutation.md: the cases no test pinned before."""
+    assert data.binarize(torch.tensor([0.5]), method="threshold").tolist() == [0.0]   # 0.5 rounds down
+    for method in ("stochastic", "threshold"):
+        grey = torch.rand(4, 1, 3, 3, dtype=torch.float64)
+        assert data.binarize(grey, method=method).dtype == torch.float64
+        assert data.binarize(torch.zeros(0, 1, 3, 3), method=method).shape == (0, 1, 3, 3)
+    with pytest.raises(ValueError, match=r"^binarize expects images in \[0, 1\], got values in \[0, 1.5\]$"):
+        data.binarize(torch.tensor([0.0, 1.5]))
+    with pytest.raises(ValueError, match=r"^binarize expects float images in \[0, 1\], got dtype torch.int64$"):
+        data.binarize(torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match=r"^binarize expects a torch.Tensor of images, got list$"):
+        data.binarize([0.0])
+    with pytest.raises(ValueError, match="^unknown binarisation method 'otsu': expected 'stochastic' or "
+                                         "'threshold'$"):
+        data.binarize(torch.zeros(1), method="otsu")
