@@ -19,6 +19,9 @@ from course_lib.models.pixelcnn import MaskedConv2d
 
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
+# Statistical properties (five standard errors) fail by chance about once in a million
+# classes: drawn from a fixed seed, the examples are the same on every run, so they cannot flake.
+STATISTICAL = settings(SETTINGS, derandomize=True)
 
 shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=6)
 
@@ -98,7 +101,7 @@ def test_kl_is_zero_only_for_equal_distributions_pinsker(draw, mix):
         assert kl == 0.0
 
 
-@SETTINGS
+@STATISTICAL
 @given(st.floats(0.0, 1.0), st.integers(0, 2**31 - 1))
 def test_binarisation_keeps_the_mean(level, seed):
     """Each pixel is 1 with probability equal to its grey level: the mean stays, within
@@ -133,7 +136,7 @@ def test_bits_per_dim_converts_nats_per_image(nats, dim):
                         rel_tol=1e-12, abs_tol=1e-15)
 
 
-@SETTINGS
+@STATISTICAL
 @given(st.data(), st.integers(0, 2**31 - 1))
 def test_categorical_sampler_frequencies_from_random_uniforms(draw, seed):
     """With random uniforms each class's frequency is binomial: within five standard
@@ -147,7 +150,7 @@ def test_categorical_sampler_frequencies_from_random_uniforms(draw, seed):
     assert torch.all((freq - probs).abs() <= 5 * se + 1e-12), (freq, probs)
 
 
-@SETTINGS
+@STATISTICAL
 @given(st.lists(st.floats(0.05, 1.0), min_size=1, max_size=4), st.integers(0, 2**31 - 1))
 def test_gaussian_mixture_samples_each_component_with_its_weight(raw_weights, seed):
     """Components 20 standard deviations apart: each sample is told to its component by
