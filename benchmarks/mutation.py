@@ -144,14 +144,35 @@ def run(target: str, jobs: int, baseline: str | None = None) -> dict:
     return result
 
 
+def report(baseline: str) -> str:
+    """Markdown: per target, mutants, survivors and score before (``baseline``) and now."""
+    before = json.loads((OUT / f"scores-{baseline}.json").read_text())
+    after = json.loads((OUT / "scores.json").read_text())
+    rows = ["| target | mutants | survivors before | score before | survivors after | score after |",
+            "|---|---:|---:|---:|---:|---:|"]
+    for name in TARGETS:
+        b, a = before.get(name), after.get(name)
+        if not (a or b):
+            continue
+        cell = (lambda s, key: "-" if s is None else (len(s["survivors"]) if key == "n" else f"{s['score']}%"))
+        rows.append(f"| {name} | {(a or b)['mutants']} | {cell(b, 'n')} | {cell(b, 's')} | "
+                    f"{cell(a, 'n')} | {cell(a, 's')} |")
+    return "\n".join(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("targets", nargs="*", help=f"some of {', '.join(TARGETS)} (default: all)")
     parser.add_argument("--list", action="store_true", help="list the targets and their tests")
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATION_JOBS", "1")))
+    parser.add_argument("--report", metavar="REF", help="print a Markdown table: the scores of "
+                        "scores-REF.json (before) and scores.json (after)")
     parser.add_argument("--baseline", metavar="REF", help="score the tests of git commit REF instead "
                         "of the working tree's (results in scores-REF.json)")
     args = parser.parse_args(argv)
+    if args.report:
+        print(report(args.report))
+        return 0
     unknown = [t for t in args.targets if t not in TARGETS]
     if unknown:
         parser.error(f"unknown target(s) {unknown}: expected some of {list(TARGETS)}")
