@@ -45,8 +45,11 @@ env: $(STAMP)
 course: $(STAMP)
 	COURSE_PROFILE=$(PROFILE) $(PY) -m course_lib.grading.execute notebooks --out build
 
+# Two test files at a time (pytest-xdist; --dist loadfile keeps a notebook's cells in one
+# kernel). TEST_JOBS=1 runs them one after another.
+TEST_JOBS ?= 2
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(if $(filter-out 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadfile) $(PYTEST_ARGS)
 
 lab: $(STAMP)
 	@$(PY) -c "import jupyterlab" 2>/dev/null || $(PY) -m pip install --quiet "jupyterlab>=4"
