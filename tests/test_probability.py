@@ -114,11 +114,13 @@ def test_kl_and_entropy_reduce_the_last_axis_only():
     assert h.shape == (2,) and h.tolist() == pytest.approx([math.log(2), 0.0])
 
 
-def test_log_posterior_refuses_a_prior_that_is_not_one_dimensional():
+def test_log_posterior_refuses_a_prior_that_is_not_one_dimensional_and_a_scalar_likelihood():
     with pytest.raises(ValueError, match="log_prior must have shape"):
         probability.log_posterior(torch.zeros(2, 3), torch.zeros(3, 1))
+    with pytest.raises(ValueError, match=r"log_prior must have shape \(K,\) and log_likelihood \(\.\.\., K\)"):
+        probability.log_posterior(torch.tensor(0.0), torch.zeros(1))
 
 
 def test_fit_categorical_of_no_samples_says_what_it_needs():
-    with pytest.raises(ValueError, match="fit_categorical needs at least one sample"):
+    with pytest.raises(ValueError, match="^fit_categorical needs at least one sample$"):
         probability.fit_categorical(torch.tensor([], dtype=torch.long), 3)
