@@ -146,8 +146,12 @@ def run(target: str, jobs: int, baseline: str | None = None) -> dict:
 
 def report(baseline: str) -> str:
     """Markdown: per target, mutants, survivors and score before (``baseline``) and now."""
-    before = json.loads((OUT / f"scores-{baseline}.json").read_text())
-    after = json.loads((OUT / "scores.json").read_text())
+    paths = OUT / f"scores-{baseline}.json", OUT / "scores.json"
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise SystemExit(f"no scores yet in {missing}: run `benchmarks/mutation.py --baseline {baseline}` "
+                         "and `benchmarks/mutation.py` first")
+    before, after = (json.loads(p.read_text()) for p in paths)
     rows = ["| target | mutants | survivors before | score before | survivors after | score after |",
             "|---|---:|---:|---:|---:|---:|"]
     for name in TARGETS:
