@@ -249,3 +249,18 @@ def test_binarisation_boundaries_found_by_mutation_testing():
     with pytest.raises(ValueError, match="^unknown binarisation method 'otsu': expected 'stochastic' or "
                                          "'threshold'$"):
         data.binarize(torch.zeros(1), method="otsu")
+
+
+def test_binarisation_default_seed_and_the_strict_inequality():
+    grey = torch.rand(2, 1, 4, 4, generator=torch.Generator().manual_seed(3))
+    assert torch.equal(data.binarize(grey), data.binarize(grey, seed=0))      # the documented default
+    # a pixel is 1 when its uniform draw u < grey level (so level 0 never inks): give every
+    # pixel exactly its own draw as grey level, and none may ink
+    draws = torch.rand(grey.shape, generator=torch.Generator().manual_seed(9))
+    assert data.binarize(draws, seed=9).sum().item() == 0
+
+
+@pytest.mark.gpu
+def test_binarisation_keeps_the_device():
+    grey = torch.rand(2, 1, 4, 4, device="cuda")
+    assert data.binarize(grey).device.type == "cuda"

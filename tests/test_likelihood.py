@@ -30,9 +30,11 @@ def test_as_binary_vectors_refuses_what_is_not_binary_images(bad, message):
 def test_as_binary_vectors_names_the_argument_and_the_expected_size():
     with pytest.raises(ValueError, match="images has 3 pixels per image, the model expects 4"):
         likelihood.as_binary_vectors(torch.zeros(2, 3), dim=4, what="images")
-    with pytest.raises(ValueError, match="^images must hold only 0s and 1s"):
+    with pytest.raises(ValueError, match=r"^images must hold only 0s and 1s: binarise grey images first "
+                                         r"\(data\.binarize\)$"):
         likelihood.as_binary_vectors(torch.full((1, 2), 0.5), what="images")
-    with pytest.raises(ValueError, match=r"data\.binarize"):
+    with pytest.raises(ValueError, match=r"^images must be a float tensor of 0s and 1s, got dtype torch.int64 "
+                                         r"\(use data\.binarize\(images\) to get binary float images\)$"):
         likelihood.as_binary_vectors(torch.tensor([[0, 1]]), what="images")
 
 
@@ -41,6 +43,9 @@ def test_bits_per_dim_of_a_fair_coin_is_one_and_averages_over_images():
     assert likelihood.bits_per_dim(coin, 784) == pytest.approx(1.0, rel=1e-7)
     assert isinstance(likelihood.bits_per_dim(coin, 784), float)
     mixed = torch.tensor([-1.0, -3.0], dtype=torch.float64)      # mean 2 nats
+    # float32 inputs are averaged in float64: a float32 mean would round 4194304.75 to 4194304
+    wide = torch.tensor([-16777216.0, -1.0, -1.0, -1.0], dtype=torch.float32)
+    assert likelihood.bits_per_dim(wide, 1) == pytest.approx(4194304.75 / math.log(2), rel=1e-12)
     assert likelihood.bits_per_dim(mixed, 2) == pytest.approx(1 / math.log(2), rel=1e-12)
 
 
