@@ -162,3 +162,38 @@ def test_keep_records_only_names_that_exist_and_builtin_names_the_instructor_bou
     namespace["min"] = lambda *args: "student's min"      # a student's shadowing is left out
     check("assert min(1, 2) == 1", "T2")
     assert capsys.readouterr().out == "T\nT2\n"
+
+
+def test_second_round_found_by_mutation_testing(fake_module, capsys, monkeypatch):
+    import traceback
+
+    fake_module._state = 1                     # a private name that exists at install time
+    restore, verify = guard.install([fake_module.__name__], modules=(), classes=(), packages=())
+    del fake_module._state                     # private module state is the module's own business
+    verify()
+    fake_module.added = 1
+    del fake_module.other
+    with pytest.raises(AssertionError, match=r"fake_guarded_module.added \(added\), "
+                                             r"fake_guarded_module.other \(deleted\)\. Solutions"):
+        verify()
+
+    printed = []
+    monkeypatch.setattr(builtins, "print", lambda *args, **kwargs: printed.append((args, kwargs)))
+    namespace = {"__builtins__": {**vars(builtins), "abs": lambda v: 0},   # a tampered builtins dict
+                 "target": 4.0, "_helper": 1}
+    check, keep = guard.isolate_checks(namespace, restore, verify)
+    monkeypatch.undo()
+    assert printed == []
+    namespace["target"] = 0.0                  # a solution cell rebinds an instructor's name ...
+    namespace["_helper"] = 2                   # ... and a private one, which is not the instructor's
+    namespace["student_function"] = lambda: 3  # a student's function, defined after the set-up
+    check("assert abs(-2) == 2 and target == 4.0 and _helper == 2 and student_function() == 3", "T")
+    try:
+        check("assert False, 'where'", "T2")
+    except AssertionError as err:
+        assert traceback.extract_tb(err.__traceback__)[-1].filename == "<check cell>"
+    else:
+        raise AssertionError("the failing check passed")
+    assert capsys.readouterr().out == ""       # the token went through the print bound at set-up
+    # ... which was the recorder: it printed "T" with flush=True, so the grader sees it at once
+    assert printed == [(("T",), {"flush": True})]

@@ -243,3 +243,48 @@ def test_metric_helpers_found_by_mutation_testing():
         metrics.count_modes(torch.zeros(0, 2), centers, 1.0)
     with pytest.raises(ValueError, match="expects tensors"):
         metrics.count_modes([[0.0, 0.0]], centers, 1.0)
+
+
+def test_metric_helpers_found_by_mutation_testing_second_round():
+    f64 = torch.float64
+    zeros = metrics._as_images(torch.zeros(1, 784), "f")
+    assert zeros.max().item() == 0.0                                   # 0 is a valid grey level
+    assert metrics._as_images(torch.full((1, 784), -1e-6, dtype=f64), "f").min().item() == 0.0  # clamped
+    assert metrics._as_images(torch.full((1, 784), 1 + 1e-6, dtype=f64), "f").max().item() == 1.0
+    with pytest.raises(ValueError, match="^f expects a torch.Tensor of images, got list$"):
+        metrics._as_images([[0.5]], "f")
+    with pytest.raises(ValueError, match="^f needs real images, not tensors on the meta device$"):
+        metrics._as_images(torch.empty(1, 1, 28, 28, device="meta"), "f")
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        metrics._as_images(torch.tensor([[0.5] * 783 + [float("inf")]]), "f")
+    tanh = "These look like tanh"
+    for low, high, hint in ((-1.0, 0.5, True), (-1 - 1e-6, 0.5, True), (-0.5, 1 + 1e-6, True),
+                            (-0.5, 1.0, True), (-1 - 1e-5, 0.5, False)):
+        with pytest.raises(ValueError) as caught:
+            metrics._as_images(torch.linspace(low, high, 784, dtype=f64)[None], "f")
+        assert (tanh in str(caught.value)) == hint, (low, high)
+    with pytest.raises(ValueError, match="^classifier_score expects"):
+        metrics.classifier_score([[0.5]])
+
+    with pytest.raises(ValueError, match=r"^frechet_distance expects features_a as a 2-D tensor \(N, F\), "
+                                         r"got torch.Size\(\[5\]\)$"):
+        metrics.frechet_distance(torch.zeros(5), torch.zeros(5, 2))
+    with pytest.raises(ValueError, match=r"^frechet_distance expects features_b as a 2-D tensor \(N, F\), "
+                                         r"got list$"):
+        metrics.frechet_distance(torch.zeros(5, 2), [[0.0, 0.0]])
+    two = torch.tensor([[0.0, 0.0], [1.0, 1.0]])
+    assert metrics.frechet_distance(two, two) == pytest.approx(0.0, abs=1e-9)     # 2 rows are enough
+
+    centers = torch.tensor([[0.0, 0.0], [10.0, 0.0]])
+    samples = torch.tensor([[3.5, 0.0], [10.0, 0.0]])
+    assert metrics.count_modes(samples, centers, std=1.0).counts.tolist() == [0, 1]       # sigmas = 3
+    assert metrics.count_modes(samples, centers, std=1.0, sigmas=0.5).counts.tolist() == [0, 1]
+    assert metrics.count_modes(samples, centers[:1], std=1.0, sigmas=4.0).covered == 1  # one center
+    assert metrics.count_modes(samples, centers, std=1.0, min_fraction=0.0).covered == 1  # one sample
+    with pytest.raises(ValueError, match="same D"):
+        metrics.count_modes(torch.zeros(5, 2, 1), centers, 1.0)
+    with pytest.raises(ValueError, match="^count_modes expects tensors: samples \\(N, D\\) and centers "
+                                         "\\(K, D\\)$"):
+        metrics.count_modes([[0.0, 0.0]], centers, 1.0)
+    with pytest.raises(ValueError, match="^count_modes needs at least one sample and one center$"):
+        metrics.count_modes(samples, centers[:0], 1.0)
