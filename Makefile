@@ -5,6 +5,7 @@
 #   make lab                 open the notebooks in JupyterLab
 #   make bench               the course benchmark (full profile, ~40 min, whole machine) ->
 #                            build/benchmark.json and build/benchmark.md; PROFILE=fast: ~5 min
+#   make mutation            mutation testing of the modules grading relies on (minutes; not in make test)
 #   make assignments         build the student notebooks in assignments/ from solutions/
 #   make grade ASSIGNMENT=A0_probability_toolkit SUBMISSIONS=submissions [JOBS=2]
 #                            grade a folder of submitted notebooks -> grades/<assignment>/
@@ -24,7 +25,7 @@ JOBS    ?= 2
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 
-.PHONY: env course test lab bench assignments grade release which-python clean
+.PHONY: env course test lab bench assignments grade release which-python clean mutation
 
 which-python:
 	@test -n "$(PYTHON)" || { echo "no Python >= 3.10 found (tried $(PYTHON_CANDIDATES)); set PYTHON=..."; exit 2; }
@@ -45,8 +46,11 @@ env: $(STAMP)
 course: $(STAMP)
 	COURSE_PROFILE=$(PROFILE) $(PY) -m course_lib.grading.execute notebooks --out build
 
+# Two test files at a time (pytest-xdist; --dist loadfile keeps a notebook's cells in one
+# kernel). TEST_JOBS=1 runs them one after another.
+TEST_JOBS ?= 2
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(if $(filter-out 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadfile) $(PYTEST_ARGS)
 
 lab: $(STAMP)
 	@$(PY) -c "import jupyterlab" 2>/dev/null || $(PY) -m pip install --quiet "jupyterlab>=4"
@@ -68,6 +72,10 @@ release:
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench.py --profile $(PROFILE) --out build
+
+# One mutant at a time (MUTATION_JOBS=2 to use two cores); TARGETS=probability limits it.
+mutation: $(STAMP)
+	MUTATION_JOBS=$${MUTATION_JOBS:-1} $(PY) benchmarks/mutation.py $(TARGETS)
 
 clean:
 	rm -rf build .pytest_cache

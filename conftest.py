@@ -48,18 +48,42 @@ def _skip_gpu_tests_without_a_gpu(items):
             item.add_marker(skip)
 
 
-def pytest_collection_modifyitems(session, config, items):
-    _skip_gpu_tests_without_a_gpu(items)
+def _whole_suite(config) -> bool:
     whole_suite = not config.args or [Path(a).resolve() for a in config.args] == [
         (ROOT / p).resolve() for p in config.getini("testpaths")]
-    if not whole_suite or config.getoption("-k") or config.getoption("-m"):
-        return
-    collected = {Path(str(item.fspath)).resolve() for item in items}
+    return whole_suite and not config.getoption("-k") and not config.getoption("-m")
+
+
+def _missing_notebooks(config, collected: set[Path]) -> list[str]:
+    """The notebooks a whole-suite run left out (sets the count to report if none)."""
     missing = sorted(str(p.relative_to(ROOT)) for p in expected_notebooks() - collected)
+    if not missing:
+        config.stash[NOTEBOOK_COUNT] = len(expected_notebooks())
+    return missing
+
+
+def _not_collected(missing: list[str]) -> str:
+    return f"the whole test suite must execute every notebook, but these were not collected: {missing}"
+
+
+def pytest_collection_modifyitems(session, config, items):
+    _skip_gpu_tests_without_a_gpu(items)
+    if hasattr(config, "workerinput") or not _whole_suite(config):
+        return  # under pytest-xdist the controller checks what the workers collected (below)
+    missing = _missing_notebooks(config, {Path(str(item.fspath)).resolve() for item in items})
     if missing:
-        raise pytest.UsageError("the whole test suite must execute every notebook, but these "
-                                f"were not collected: {missing}")
-    config.stash[NOTEBOOK_COUNT] = len(expected_notebooks())
+        raise pytest.UsageError(_not_collected(missing))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids):
+    """pytest -n N: the same guard, on the test ids a worker collected, before any runs."""
+    config = node.config
+    if not _whole_suite(config):
+        return
+    missing = _missing_notebooks(config, {(ROOT / i.split("::")[0]).resolve() for i in ids})
+    if missing:
+        config.pluginmanager.getplugin("dsession").shouldstop = _not_collected(missing)
 
 
 NOTEBOOK_COUNT = pytest.StashKey[int]()

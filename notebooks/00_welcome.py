@@ -110,6 +110,8 @@ grey = train_digits.images[:8]
 stochastic = data.binarize(grey, seed=0)
 rounded = data.binarize(grey, method="threshold")
 four_levels = data.dequantize(data.quantize(grey, levels=4), levels=4)
+assert set(stochastic.unique().tolist()) <= {0.0, 1.0}, "binary digits hold only 0s and 1s"
+assert len(four_levels.unique()) <= 4, "four grey levels at most"
 viz.show_images(torch.cat([grey, stochastic, rounded, four_levels]), nrow=8,
                 title="grey · stochastic binarisation · threshold at 0.5 · 4 grey levels")
 
@@ -179,6 +181,8 @@ def pixel_loss(model, batch):
 
 
 pixel_model = PixelProbabilities()
+coin = pixel_loss(pixel_model, (all_binary.flatten(1),)).item()  # untrained: p = 1/2 everywhere
+assert abs(coin / math.log(2) - 1) < 1e-6, "a fair coin per pixel costs exactly log 2 nats = 1 bit"
 loader = DataLoader(TensorDataset(all_binary.flatten(1)), batch_size=64, shuffle=True)
 optimizer = torch.optim.Adam(pixel_model.parameters(), lr=0.1)
 history = train.fit(pixel_model, loader, pixel_loss, optimizer, epochs=profile.choose(full=5, fast=2),
@@ -191,6 +195,8 @@ assert last_loss < first_loss < math.log(2)     # better than a fair coin (log 2
 learned = torch.sigmoid(pixel_model.logits.detach().cpu()).reshape(1, 1, 28, 28)
 average = all_binary.mean(0, keepdim=True)
 print(f"largest |learned - mean digit| over the 784 pixels: {(learned - average).abs().max().item():.3f}")
+similarity = torch.corrcoef(torch.stack([learned.flatten(), average.flatten()]))[0, 1].item()
+assert similarity > 0.9, f"the model should learn the average digit (correlation {similarity:.2f})"
 viz.show_images(torch.cat([learned, average]), nrow=2, scale=1.6,
                 title="learned p(pixel = 1) · mean training digit")
 

@@ -93,7 +93,8 @@ for batch in train.TensorBatches(x_train, batch_size=64):
     optimizer.step()
 after = loss_per_image(x_test).mean().item()
 print(f"test reconstruction loss: {before:.1f} nats per image before, {after:.1f} after one epoch")
-assert after < before
+assert after < before, "one epoch of training lowers the reconstruction loss"
+assert after < 784 * math.log(2), "and beats predicting 1/2 for every pixel (784 log 2 nats)"
 
 # %% [markdown]
 # From now on we use the tested `course_lib.models.autoencoder.Autoencoder` (the same
@@ -189,6 +190,8 @@ wins = [k for k in per_class_counts if accuracy[k][1] > accuracy[k][0]]
 print("the codes beat the raw pixels with", wins or "no", "labels per class; the margin "
       "(pixel error minus code error) is",
       {k: f"{accuracy[k][1] - accuracy[k][0]:+.1%}" for k in per_class_counts})
+most = max(per_class_counts)
+assert min(accuracy[most]) > 0.1 + 0.2, "with the most labels both probes are far above chance (10%)"
 if not profile.fast:  # the claim below is about the full run's numbers
     assert accuracy[1][1] > accuracy[1][0] and accuracy[10][1] > accuracy[10][0]
     assert (accuracy[1][1] - accuracy[1][0]) > (accuracy[100][1] - accuracy[100][0])
@@ -234,6 +237,8 @@ viz.show_images(torch.cat([x_test[:8], noisy[:8], model.reconstruct(noisy[:8]), 
                 nrow=8, title="clean / noisy / plain autoencoder / denoising autoencoder")
 
 # %%
+assert max(errors["plain autoencoder"], errors["denoising autoencoder"]) < errors["noisy input"], \
+    "both autoencoders bring a noisy digit closer to the clean one"
 if not profile.fast:
     assert errors["denoising autoencoder"] < errors["plain autoencoder"] < errors["noisy input"]
 print({name: round(value, 4) for name, value in errors.items()})

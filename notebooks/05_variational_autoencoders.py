@@ -373,7 +373,10 @@ viz.plot_history(history, keys=["test KL"], title="KL term (test, nats/image)")
 # %%
 kl_curve, recon_curve = history["test KL"], history["test reconstruction"]
 print(f"KL: {kl_curve[0]:.1f} -> {kl_curve[-1]:.1f};  reconstruction: {recon_curve[0]:.1f} -> {recon_curve[-1]:.1f}")
-assert recon_curve[-1] < recon_curve[0]
+assert recon_curve[-1] < recon_curve[0], "training lowers the reconstruction term"
+assert min(kl_curve) >= 0, "a KL divergence is never negative"
+assert all(abs(loss - (r + k)) < 1e-3 * loss for loss, r, k in zip(history["test loss"], recon_curve, kl_curve)), \
+    "the loss is the reconstruction term plus the KL term"
 if not profile.fast:   # the targets of the full run
     assert final <= 111, final   # the time to 115 depends on the machine and its load: printed, not asserted
     assert kl_curve[-1] > kl_curve[0]
@@ -604,8 +607,9 @@ runtime.report("binarised VAE: test NLL by IWAE, k = 1000", iwae[1000], "nats/im
 print(f"IWAE k=1000 is {negative_elbo - iwae[1000]:.2f} nats tighter than the ELBO "
       f"({len(eval_images)} test digits, {iwae_seconds:.0f} s for all k)")
 ks = sorted(iwae)
-assert all(iwae[a] > iwae[b] for a, b in zip(ks, ks[1:])), iwae     # tighter with every k
-assert iwae[1000] < negative_elbo
+assert all(iwae[a] > iwae[b] for a, b in zip(ks, ks[1:])), f"IWAE tightens with every k: {iwae}"
+assert iwae[1000] < negative_elbo, "IWAE (k = 1000) is a tighter bound than the ELBO"
+assert iwae[1000] > 0, "an upper bound on -log p(x) of binary images is positive: p(x) <= 1"
 
 # %% [markdown]
 # The IWAE estimate only ever tightens as $k$ grows, and the gap to the ELBO is the

@@ -231,3 +231,36 @@ def test_course_offline_skips_the_network_probe(monkeypatch, value, probes):
     monkeypatch.setenv("COURSE_OFFLINE", value)
     assert data._network_reachable() is False
     assert bool(tried) == probes
+
+
+def test_binarisation_boundaries_found_by_mutation_testing():
+    """docs/mutation.md: the cases no test pinned before."""
+    assert data.binarize(torch.tensor([0.5]), method="threshold").tolist() == [0.0]   # 0.5 rounds down
+    for method in ("stochastic", "threshold"):
+        grey = torch.rand(4, 1, 3, 3, dtype=torch.float64)
+        assert data.binarize(grey, method=method).dtype == torch.float64
+        assert data.binarize(torch.zeros(0, 1, 3, 3), method=method).shape == (0, 1, 3, 3)
+    with pytest.raises(ValueError, match=r"^binarize expects images in \[0, 1\], got values in \[0, 1.5\]$"):
+        data.binarize(torch.tensor([0.0, 1.5]))
+    with pytest.raises(ValueError, match=r"^binarize expects float images in \[0, 1\], got dtype torch.int64$"):
+        data.binarize(torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match=r"^binarize expects a torch.Tensor of images, got list$"):
+        data.binarize([0.0])
+    with pytest.raises(ValueError, match="^unknown binarisation method 'otsu': expected 'stochastic' or "
+                                         "'threshold'$"):
+        data.binarize(torch.zeros(1), method="otsu")
+
+
+def test_binarisation_default_seed_and_the_strict_inequality():
+    grey = torch.rand(2, 1, 4, 4, generator=torch.Generator().manual_seed(3))
+    assert torch.equal(data.binarize(grey), data.binarize(grey, seed=0))      # the documented default
+    # a pixel is 1 when its uniform draw u < grey level (so level 0 never inks): give every
+    # pixel exactly its own draw as grey level, and none may ink
+    draws = torch.rand(grey.shape, generator=torch.Generator().manual_seed(9))
+    assert data.binarize(draws, seed=9).sum().item() == 0
+
+
+@pytest.mark.gpu
+def test_binarisation_keeps_the_device():
+    grey = torch.rand(2, 1, 4, 4, device="cuda")
+    assert data.binarize(grey).device.type == "cuda"

@@ -191,3 +191,100 @@ def test_frechet_and_mode_counting_reject_bad_inputs():
         metrics.count_modes(torch.randn(5, 3), torch.randn(8, 2), 0.05)
     with pytest.raises(ValueError, match="positive"):
         metrics.count_modes(torch.randn(5, 2), torch.randn(8, 2), 0.0)
+
+
+def test_metric_helpers_found_by_mutation_testing():
+    """Boundaries of the pure helpers that mutation testing found unpinned (docs/mutation.md)."""
+    flat = torch.rand(3, 784, requires_grad=True)
+    images = metrics._as_images(flat, "f")
+    assert images.shape == (3, 1, 28, 28) and images.dtype == torch.float32 and not images.requires_grad
+    assert metrics._as_images(torch.rand(2, 28, 28, dtype=torch.float64), "f").shape == (2, 1, 28, 28)
+    nudged = metrics._as_images(torch.full((1, 784), 1 + 5e-7), "f")     # rounding above 1 is clamped
+    assert nudged.max().item() == 1.0
+    with pytest.raises(ValueError, match=r"^f expects images in \[0, 1\], got values in \[-2e-06, -2e-06\]\. "
+                                         r"These look like tanh"):
+        metrics._as_images(torch.full((1, 784), -2e-6), "f")
+    with pytest.raises(ValueError, match=r"got values in \[0, 1\.5\]\.$"):          # no tanh hint above 1
+        metrics._as_images(torch.linspace(0, 1.5, 784)[None], "f")
+    with pytest.raises(ValueError, match=r"got values in \[-1\.5, 0\]\.$"):         # nor below -1
+        metrics._as_images(torch.linspace(-1.5, 0, 784)[None], "f")
+    with pytest.raises(ValueError, match="^f got images with NaN or infinite values"):
+        metrics._as_images(torch.full((1, 784), float("nan")), "f")
+    with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\), \(N, 28, 28\) or \(N, 784\), got \(2, 783\)"):
+        metrics._as_images(torch.rand(2, 783), "f")
+
+    root = metrics._sqrtm_psd(torch.tensor([[4.0, 0.0], [0.0, 9.0]], dtype=torch.float64))
+    assert torch.allclose(root, torch.diag(torch.tensor([2.0, 3.0], dtype=torch.float64)))
+    clipped = metrics._sqrtm_psd(torch.tensor([[1.0, 0.0], [0.0, -1e-9]], dtype=torch.float64))
+    assert torch.allclose(clipped, torch.diag(torch.tensor([1.0, 0.0], dtype=torch.float64)))
+
+    a = torch.randn(200, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    shift = torch.tensor([1.0, 2.0, 2.0], dtype=torch.float64)
+    assert metrics.frechet_distance(a, a + shift) == pytest.approx(9.0, rel=1e-9)   # |shift|^2
+    # b = 2a: |mu|^2 + tr C + 4 tr C - 2 tr (4 C^2)^(1/2) = |mu|^2 + tr C
+    expected = (a.mean(0).pow(2).sum() + torch.cov(a.T).trace()).item()
+    assert metrics.frechet_distance(a, 2 * a) == pytest.approx(expected, rel=1e-9)
+
+    centers = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    on_edge = torch.tensor([[3.0, 0.0]] * 3 + [[10.0, 0.0]] * 96 + [[5.0, 5.0]])  # 3 std away counts
+    found = metrics.count_modes(on_edge, centers, std=1.0)
+    assert found.counts.tolist() == [3, 96, 0] and found.covered == 2
+    assert found.high_quality == pytest.approx(0.99)
+    assert metrics.count_modes(on_edge, centers, std=1.0, min_fraction=0.04).covered == 1
+    assert metrics.count_modes(on_edge, centers, std=1.0, min_fraction=0.03).covered == 2
+    assert metrics.count_modes(on_edge, centers, std=1.0, min_fraction=0.0).covered == 2   # >= 1 sample
+    assert metrics.count_modes(on_edge, centers, std=1.0, sigmas=2.9).counts.tolist() == [0, 96, 0]
+    for kwargs in ({"std": 1.0, "sigmas": 0.0}, {"std": 1.0, "min_fraction": 1.5},
+                   {"std": 1.0, "min_fraction": -0.1}):
+        with pytest.raises(ValueError, match="min_fraction in"):
+            metrics.count_modes(on_edge, centers, **kwargs)
+    metrics.count_modes(on_edge, centers, std=1.0, min_fraction=1.0)                 # the edge is allowed
+    with pytest.raises(ValueError, match="at least one sample and one center"):
+        metrics.count_modes(torch.zeros(0, 2), centers, 1.0)
+    with pytest.raises(ValueError, match="expects tensors"):
+        metrics.count_modes([[0.0, 0.0]], centers, 1.0)
+
+
+def test_metric_helpers_found_by_mutation_testing_second_round():
+    f64 = torch.float64
+    zeros = metrics._as_images(torch.zeros(1, 784), "f")
+    assert zeros.max().item() == 0.0                                   # 0 is a valid grey level
+    assert metrics._as_images(torch.full((1, 784), -1e-6, dtype=f64), "f").min().item() == 0.0  # clamped
+    assert metrics._as_images(torch.full((1, 784), 1 + 1e-6, dtype=f64), "f").max().item() == 1.0
+    with pytest.raises(ValueError, match="^f expects a torch.Tensor of images, got list$"):
+        metrics._as_images([[0.5]], "f")
+    with pytest.raises(ValueError, match="^f needs real images, not tensors on the meta device$"):
+        metrics._as_images(torch.empty(1, 1, 28, 28, device="meta"), "f")
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        metrics._as_images(torch.tensor([[0.5] * 783 + [float("inf")]]), "f")
+    tanh = "These look like tanh"
+    for low, high, hint in ((-1.0, 0.5, True), (-1 - 1e-6, 0.5, True), (-0.5, 1 + 1e-6, True),
+                            (-0.5, 1.0, True), (-1 - 1e-5, 0.5, False)):
+        with pytest.raises(ValueError) as caught:
+            metrics._as_images(torch.linspace(low, high, 784, dtype=f64)[None], "f")
+        assert (tanh in str(caught.value)) == hint, (low, high)
+    with pytest.raises(ValueError, match="^classifier_score expects"):
+        metrics.classifier_score([[0.5]])
+
+    with pytest.raises(ValueError, match=r"^frechet_distance expects features_a as a 2-D tensor \(N, F\), "
+                                         r"got torch.Size\(\[5\]\)$"):
+        metrics.frechet_distance(torch.zeros(5), torch.zeros(5, 2))
+    with pytest.raises(ValueError, match=r"^frechet_distance expects features_b as a 2-D tensor \(N, F\), "
+                                         r"got list$"):
+        metrics.frechet_distance(torch.zeros(5, 2), [[0.0, 0.0]])
+    two = torch.tensor([[0.0, 0.0], [1.0, 1.0]])
+    assert metrics.frechet_distance(two, two) == pytest.approx(0.0, abs=1e-9)     # 2 rows are enough
+
+    centers = torch.tensor([[0.0, 0.0], [10.0, 0.0]])
+    samples = torch.tensor([[3.5, 0.0], [10.0, 0.0]])
+    assert metrics.count_modes(samples, centers, std=1.0).counts.tolist() == [0, 1]       # sigmas = 3
+    assert metrics.count_modes(samples, centers, std=1.0, sigmas=0.5).counts.tolist() == [0, 1]
+    assert metrics.count_modes(samples, centers[:1], std=1.0, sigmas=4.0).covered == 1  # one center
+    assert metrics.count_modes(samples, centers, std=1.0, min_fraction=0.0).covered == 1  # one sample
+    with pytest.raises(ValueError, match="same D"):
+        metrics.count_modes(torch.zeros(5, 2, 1), centers, 1.0)
+    with pytest.raises(ValueError, match="^count_modes expects tensors: samples \\(N, D\\) and centers "
+                                         "\\(K, D\\)$"):
+        metrics.count_modes([[0.0, 0.0]], centers, 1.0)
+    with pytest.raises(ValueError, match="^count_modes needs at least one sample and one center$"):
+        metrics.count_modes(samples, centers[:0], 1.0)

@@ -101,3 +101,26 @@ def test_kl_is_nonnegative_and_zero_only_for_equal_distributions(k, seed, zeros)
     q = torch.softmax(3 * torch.randn(k, generator=g, dtype=torch.float64), 0)
     assert probability.kl_divergence(p, q) > 0
     assert probability.kl_divergence(p, p).abs() < 1e-12
+
+
+# Found by mutation testing (docs/mutation.md): each test below kills mutants that passed.
+def test_kl_and_entropy_reduce_the_last_axis_only():
+    p = torch.tensor([[0.5, 0.5], [1.0, 0.0]])
+    q = torch.tensor([[0.25, 0.75], [0.5, 0.5]])
+    kl = probability.kl_divergence(p, q)
+    assert kl.shape == (2,), "one divergence per row of a batch"
+    assert kl[1].item() == pytest.approx(math.log(2))
+    h = probability.entropy(p)
+    assert h.shape == (2,) and h.tolist() == pytest.approx([math.log(2), 0.0])
+
+
+def test_log_posterior_refuses_a_prior_that_is_not_one_dimensional_and_a_scalar_likelihood():
+    with pytest.raises(ValueError, match="log_prior must have shape"):
+        probability.log_posterior(torch.zeros(2, 3), torch.zeros(3, 1))
+    with pytest.raises(ValueError, match=r"log_prior must have shape \(K,\) and log_likelihood \(\.\.\., K\)"):
+        probability.log_posterior(torch.tensor(0.0), torch.zeros(1))
+
+
+def test_fit_categorical_of_no_samples_says_what_it_needs():
+    with pytest.raises(ValueError, match="^fit_categorical needs at least one sample$"):
+        probability.fit_categorical(torch.tensor([], dtype=torch.long), 3)
