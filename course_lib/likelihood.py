@@ -30,6 +30,8 @@ def as_binary_vectors(x: torch.Tensor, dim: int | None = None, what: str = "x") 
                          "(use data.binarize(images) to get binary float images)")
     if x.dim() < 2:
         raise ValueError(f"{what} must have shape (N, D) or (N, 1, H, W), got {tuple(x.shape)}")
+    if len(x) == 0:
+        raise ValueError(f"{what} holds no images (shape {tuple(x.shape)}): give at least one")
     flat = x.detach().reshape(len(x), -1).to(torch.float64)
     if flat.numel() and not torch.all((flat == 0) | (flat == 1)):
         raise ValueError(f"{what} must hold only 0s and 1s: binarise grey images first "

@@ -55,3 +55,8 @@ def test_nats_to_bits_per_dim_refuses_a_dimension_that_is_not_positive():
         with pytest.raises(ValueError, match=f"dim must be the number of pixels per image \\(> 0\\), got {dim}"):
             likelihood.nats_to_bits_per_dim(1.0, dim)
     assert likelihood.nats_to_bits_per_dim(1.0, 1) == pytest.approx(1 / math.log(2))
+
+
+def test_as_binary_vectors_refuses_an_empty_batch_with_a_clear_error():
+    with pytest.raises(ValueError, match="holds no images"):
+        likelihood.as_binary_vectors(torch.zeros(0, 3))
