@@ -42,6 +42,7 @@ def parse():
     p.add_argument("--lr-d", type=float, default=2e-4)
     p.add_argument("--beta1", type=float, default=0.5)
     p.add_argument("--real-label", type=float, default=1.0)
+    p.add_argument("--mismatched", action="store_true", help="matching-aware D (conditional only)")
     p.add_argument("--ema", type=float, default=0.0, help="GeneratorAverage decay (0: none)")
     p.add_argument("--n-metric", type=int, default=1000)
     p.add_argument("--eval-at", type=str, default="5,10,15,20")
@@ -114,7 +115,7 @@ def main():
         print(json.dumps(out), flush=True)
         return {}
 
-    history, _ = G.train_gan(gan, loader, args.epochs, k=1, optimizers=opts, real_label=args.real_label,
+    history, _ = G.train_gan(gan, loader, args.epochs, k=1, optimizers=opts, real_label=args.real_label, mismatched=args.mismatched,
                              average=average, evaluate=measure, progress=False, verbose=False)
     print(json.dumps([{k: round(float(r[k]), 3) for k in ("epoch", "d_loss", "g_loss", "D(x)", "D(G(z))")}
                       for r in history.records[4::5]]))

@@ -426,3 +426,56 @@ def test_train_gan_updates_the_average_once_per_generator_step_and_tracks_a_sepa
     assert not _same(_params(average.generator), _params(gan.generator))
     sample = G.sample(average.refresh_batch_norm(batches=2, batch_size=20), 10, labels=torch.arange(10))
     assert sample.shape == (10, 1, 28, 28)
+
+
+# --- the conditional GAN's two strong label paths (issue 10) -----------------------------
+
+def test_conditional_generator_label_enters_the_first_layer():
+    """At initialisation every per-class batch-norm scale is 1 and shift 0, so the label can
+    only act through the first layer's per-class map: the output must still depend on it."""
+    torch.manual_seed(0)
+    gen = G.ConditionalDCGANGenerator(16, 8).eval()
+    assert all(torch.equal(m.gamma.weight, torch.ones_like(m.gamma.weight))
+               for m in (gen.norm1, gen.norm2))
+    z = torch.randn(4, 16)
+    a, b = gen(z, torch.zeros(4, dtype=torch.long)), gen(z, torch.full((4,), 3))
+    assert (a - b).abs().max() > 1e-4
+    with torch.no_grad():
+        gen.label_map.weight.zero_()
+    assert torch.allclose(gen(z, torch.zeros(4, dtype=torch.long)), gen(z, torch.full((4,), 3)))
+
+
+class _RecordingDiscriminator(torch.nn.Module):
+    """A conditional D that remembers the labels of every call; its logit is linear in the image."""
+
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.num_classes, self.calls = num_classes, []
+        self.w = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, x, labels):
+        self.calls.append(labels.clone())
+        return self.w * x.flatten(1).mean(1) + labels.float() / 10
+
+
+def test_mismatched_discriminator_step_counts_real_images_with_wrong_labels_as_fakes():
+    torch.manual_seed(0)
+    gen = G.ConditionalDCGANGenerator(16, 4)
+    disc = _RecordingDiscriminator()
+    real = torch.rand(64, 1, 28, 28) * 2 - 1
+    labels = torch.randint(0, 10, (64,))
+    before = [p.detach().clone() for p in gen.parameters()]
+    out = G.discriminator_step(gen, disc, torch.optim.SGD(disc.parameters(), lr=0.0), real, labels,
+                               mismatched=True)
+    assert len(disc.calls) == 3                                     # real, fake, real with wrong labels
+    wrong = disc.calls[2]
+    assert torch.equal(disc.calls[0], labels) and torch.equal(disc.calls[1], labels)
+    assert (wrong != labels).all() and wrong.min() >= 0 and wrong.max() <= 9
+    assert len(set(wrong.tolist())) > 1                             # not one fixed wrong class
+    # the loss is D's loss with the wrong-label logits among the fakes (w = 0: logits = label / 10)
+    expected = G.discriminator_loss(labels.float() / 10, torch.cat([labels.float() / 10, wrong.float() / 10]))
+    assert torch.allclose(out["d_loss"], expected)
+    assert all(torch.equal(p, q) for p, q in zip(before, gen.parameters()))
+    with pytest.raises(ValueError, match="mismatched=True needs the labels"):
+        G.discriminator_step(G.DCGANGenerator(16, 4), G.DCGANDiscriminator(4), torch.optim.SGD(
+            G.DCGANDiscriminator(4).parameters(), lr=0.1), real, None, mismatched=True)
