@@ -242,7 +242,11 @@ def test_an_interrupted_grader_loses_nothing_and_a_rerun_resumes(source, a0_dir,
         shutil.copy(a0_dir / f"{name}.ipynb", subs_dir)
     command = [sys.executable, "-m", "course_lib.grading.grade", "A0_probability_toolkit", str(subs_dir),
                "--out", str(out), "-j", "1", "--cell-timeout", "8", "--exercise-timeout", "20"]
-    grader = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # As from an instructor's terminal: Ctrl-C at its default. A suite started as a background
+    # job (`make test &`, nohup, some CI runners) has SIGINT ignored; a child inherits that,
+    # and Python then installs no KeyboardInterrupt, so the grader would never see the Ctrl-C.
+    grader = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not list((out / "results").glob("*.json")) and time.monotonic() < deadline:
         time.sleep(0.2)
