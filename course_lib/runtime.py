@@ -110,36 +110,45 @@ def in_colab() -> bool:
 
 
 THREADS_ENV = "COURSE_CPU_THREADS"
-# Measured, not assumed (docs/cpu_tuning.md, benchmarks/cpu_tuning.py): on a 2-core CPU
-# every course model trained faster with 1 intra-op thread than with 2.
-FEW_CORES = 2
+MAX_THREADS = 8
+# Measured, not assumed (docs/cpu_tuning.md, benchmarks/cpu_tuning.py): on a quiet 2-core
+# CPU every course model trained 1.0-1.95x faster with 2 intra-op threads than with 1; on
+# a loaded one (another process on a core) 2 threads were up to 50x slower. So each
+# process takes the cores it may use, shared out among processes known to run beside it.
+SHARERS_ENV = "PYTEST_XDIST_WORKER_COUNT"  # pytest-xdist sets it in every worker (and its kernels)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
 
 
 def default_cpu_threads() -> int:
     """The thread count :func:`set_cpu_threads` uses when given none.
 
-    ``$COURSE_CPU_THREADS`` if set; else 1 on a machine that grants us at most
-    ``FEW_CORES`` cores (measured faster there for every course model: docs/cpu_tuning.md);
-    else the cores we may use, at most 8 (not measured: no such machine at hand).
+    ``$COURSE_CPU_THREADS`` if set; else the cores we may use (at most ``MAX_THREADS``),
+    divided among the processes that share them: under pytest-xdist the workers (their
+    notebook kernels inherit the variable), and the grader's ``-j`` kernels get
+    ``$COURSE_CPU_THREADS`` from it. At least 1.
     """
     text = os.environ.get(THREADS_ENV, "").strip()
     if text:
         if not text.isdigit() or int(text) < 1:
             raise ValueError(f"{THREADS_ENV}={text!r}: expected a positive whole number of threads")
         return int(text)
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        cores = os.cpu_count() or 1
-    return 1 if cores <= FEW_CORES else min(cores, 8)
+    sharers = os.environ.get(SHARERS_ENV, "").strip()
+    sharers = int(sharers) if sharers.isdigit() and int(sharers) > 0 else 1
+    return max(1, min(usable_cores(), MAX_THREADS) // sharers)
 
 
 def set_cpu_threads(n: int | None = None) -> int:
     """Set PyTorch's intra-op threads: ``n``, else :func:`default_cpu_threads`.
 
-    PyTorch starts one thread per core it sees, sometimes more than a container grants;
-    the course's models are small, and on 2 cores one thread trained each of them faster
-    than two (docs/cpu_tuning.md).
+    PyTorch starts one thread per core it sees, sometimes more than a container grants, and
+    does not know about the other processes the course runs beside it (docs/cpu_tuning.md).
     """
     if n is None:
         n = default_cpu_threads()

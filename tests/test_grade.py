@@ -344,7 +344,9 @@ def _mini_assignment(folder: Path, *, demos: int = 0, env_check: bool = False, h
             f"assert home != {str(Path.home())!r} and os.path.basename(os.path.dirname(home))"
             ".startswith('grade-'), home\n"
             "assert 'GRADER_TEST_SECRET' not in os.environ, 'the instructor\\'s environment leaked'\n"
-            "assert os.environ['OMP_NUM_THREADS'] == '1'",
+            "assert os.environ['OMP_NUM_THREADS'] == '1'\n"
+            "from course_lib import runtime\n"
+            "assert runtime.setup(seed=0).threads == 1, 'a -j kernel took more than one thread'",
             metadata=meta("mini_env_check", solution=False, grade=True, locked=True, points=1)))
     path = folder / "mini.ipynb"
     nbformat.write(nb, path)

@@ -136,12 +136,26 @@ def test_report_records_where_it_was_measured(tmp_path, monkeypatch, capsys):
 
 
 def test_default_threads_follow_the_measurement_and_the_override(monkeypatch):
-    """1 thread on <= 2 cores (docs/cpu_tuning.md); $COURSE_CPU_THREADS wins; bad values are refused."""
+    """All usable cores (at most 8), shared among pytest-xdist workers; at least 1;
+    $COURSE_CPU_THREADS wins; bad values are refused (docs/cpu_tuning.md)."""
     monkeypatch.delenv(runtime.THREADS_ENV, raising=False)
+    monkeypatch.delenv(runtime.SHARERS_ENV, raising=False)
     monkeypatch.setattr(runtime.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
-    assert runtime.default_cpu_threads() == 1
+    assert runtime.usable_cores() == 2
+    assert runtime.default_cpu_threads() == 2
+    monkeypatch.setattr(runtime.os, "sched_getaffinity", lambda pid: {3}, raising=False)
+    assert runtime.default_cpu_threads() == 1  # pinned to one core (taskset): one thread
     monkeypatch.setattr(runtime.os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
     assert runtime.default_cpu_threads() == 8
+    monkeypatch.setenv(runtime.SHARERS_ENV, "2")
+    assert runtime.default_cpu_threads() == 4  # two workers share the 8
+    monkeypatch.setattr(runtime.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert runtime.default_cpu_threads() == 1
+    monkeypatch.setenv(runtime.SHARERS_ENV, "3")
+    assert runtime.default_cpu_threads() == 1  # more workers than cores: still one thread
+    for junk in ("", "0", "many"):
+        monkeypatch.setenv(runtime.SHARERS_ENV, junk)
+        assert runtime.default_cpu_threads() == 2  # not a worker count: ignored
     monkeypatch.setenv(runtime.THREADS_ENV, "3")
     assert runtime.default_cpu_threads() == 3
     for bad in ("0", "two", "-1"):

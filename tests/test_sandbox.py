@@ -99,7 +99,9 @@ def test_the_kernel_gets_a_minimal_environment(tmp_path, monkeypatch):
     assert env["HOME"] == env["TMPDIR"] == str(tmp_path)
     assert env["COURSE_PROFILE"] == "full" and env["PATH"]
     assert set(env) <= {"PATH", "LANG", "LC_ALL", "COURSE_PROFILE", "HOME", "TMPDIR", "IPYTHONDIR", "MPLCONFIGDIR",
-                        "MPLBACKEND", "PYTHONPATH", "MALLOC_ARENA_MAX", "OMP_NUM_THREADS", "COURSE_DATA_DIR"}
+                        "MPLBACKEND", "PYTHONPATH", "MALLOC_ARENA_MAX", "OMP_NUM_THREADS", "COURSE_CPU_THREADS",
+                        "COURSE_DATA_DIR"}
+    assert env["OMP_NUM_THREADS"] == env["COURSE_CPU_THREADS"] == "1"  # -j kernels share the cores
     assert env["PYTHONPATH"] == str(ROOT)  # the kernels import this course_lib
 
 

@@ -268,7 +268,9 @@ def kernel_environment(workdir: Path) -> dict[str, str]:
     env.update(HOME=str(workdir), TMPDIR=str(workdir), IPYTHONDIR=str(workdir / ".ipython"),
                MPLCONFIGDIR=str(workdir / ".matplotlib"), MPLBACKEND="Agg",
                PYTHONPATH=course_root, MALLOC_ARENA_MAX="2",  # fewer malloc arenas: less address space
-               OMP_NUM_THREADS="1",  # -j kernels share the cores; one thread each avoids oversubscription
+               # -j kernels share the cores; one thread each avoids oversubscription (torch's
+               # own default and runtime.setup's would each take every core)
+               OMP_NUM_THREADS="1", COURSE_CPU_THREADS="1",
                COURSE_DATA_DIR=os.environ.get("COURSE_DATA_DIR") or str(Path.home() / ".cache" / "course_lib"))
     env.setdefault("COURSE_PROFILE", "fast")  # the checks do not depend on the profile; the demos get faster
     return env
