@@ -33,7 +33,7 @@ from course_lib import train
 
 __all__ = ["Autoencoder", "ConvAutoencoder", "DenoisingAutoencoder", "corrupt",
            "reconstruction_loss", "reconstruction_error", "encode_dataset", "few_labels",
-           "probe_accuracy", "outlier_threshold", "error_against_latent_size"]
+           "probe_accuracy", "outlier_threshold", "error_against_latent_size", "flatten_images"]
 
 
 def _check_sizes(**sizes: int) -> None:
@@ -42,7 +42,19 @@ def _check_sizes(**sizes: int) -> None:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
+def flatten_images(x: torch.Tensor, pixels: int) -> torch.Tensor:
+    """A batch of images, (N, 1, 28, 28) or (N, pixels), as (N, pixels); a clear
+    ``ValueError`` for anything else (used by the autoencoders here and the VAEs)."""
+    if not isinstance(x, torch.Tensor) or x.dim() < 2:
+        raise ValueError(f"x must be a batch of images (N, 1, 28, 28) or (N, {pixels})")
+    flat = x.reshape(len(x), -1)
+    if flat.shape[1] != pixels:
+        raise ValueError(f"x has {flat.shape[1]} pixels per image, the model expects {pixels}")
+    return flat
+
+
 # --- the fully connected autoencoder ----------------------------------------------------
+
 
 class Autoencoder(nn.Module):
     r"""784 -> hidden -> latent -> hidden -> 784: a fully connected autoencoder.
@@ -61,12 +73,7 @@ class Autoencoder(nn.Module):
                                      nn.Linear(hidden, pixels))          # (N, latent) -> (N, 784)
 
     def _flatten(self, x: torch.Tensor) -> torch.Tensor:
-        if not isinstance(x, torch.Tensor) or x.dim() < 2:
-            raise ValueError(f"x must be a batch of images (N, 1, 28, 28) or (N, {self.pixels})")
-        flat = x.reshape(len(x), -1)
-        if flat.shape[1] != self.pixels:
-            raise ValueError(f"x has {flat.shape[1]} pixels per image, the model expects {self.pixels}")
-        return flat
+        return flatten_images(x, self.pixels)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(self._flatten(x))

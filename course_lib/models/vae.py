@@ -37,6 +37,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from course_lib.models.autoencoder import flatten_images
+
 __all__ = ["reparameterize", "gaussian_kl", "gaussian_log_density", "bernoulli_log_likelihood",
            "gaussian_log_likelihood", "negative_elbo", "iwae_bound", "VAE",
            "GaussianDecoderVAE", "ConvVAE", "ConditionalVAE", "vae_loss", "evaluate_negative_elbo",
@@ -285,12 +287,7 @@ class VAE(nn.Module):
     _outputs_per_pixel = 1
 
     def _flatten(self, x: torch.Tensor) -> torch.Tensor:
-        if not isinstance(x, torch.Tensor) or x.dim() < 2:
-            raise ValueError(f"x must be a batch of images (N, 1, 28, 28) or (N, {self.pixels})")
-        flat = x.reshape(len(x), -1)
-        if flat.shape[1] != self.pixels:
-            raise ValueError(f"x has {flat.shape[1]} pixels per image, the model expects {self.pixels}")
-        return flat
+        return flatten_images(x, self.pixels)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """q(z | x): images -> (mu, logvar), each (N, latent)."""
