@@ -226,15 +226,22 @@ def probe_accuracy(train_features: torch.Tensor, train_labels: torch.Tensor,
 def error_against_latent_size(train_images: torch.Tensor, test_images: torch.Tensor,
                               sizes: Sequence[int], epochs: int, batch_size: int = 64,
                               lr: float = 2e-3, make: Callable[[int], Autoencoder] = Autoencoder,
-                              progress: bool = True) -> dict[int, float]:
-    """Train one autoencoder per code size; return {size: test BCE in nats per image}. Notebook 04."""
+                              progress: bool = True,
+                              device: torch.device | str | None = None) -> dict[int, float]:
+    """Train one autoencoder per code size; return {size: test BCE in nats per image}. Notebook 04.
+
+    Each model trains on ``device`` (the CPU when None); the images stay where they are and
+    are moved a batch at a time.
+    """
     results = {}
     for size in sizes:
         model = make(size)
+        if device is not None:
+            model.to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=lr)
         train.fit(model, train.TensorBatches(train_images, batch_size=batch_size), reconstruction_loss,
                   optimizer, epochs=epochs, progress=progress, verbose=False, desc=f"latent {size}")
         model.eval()
         with torch.no_grad():
-            results[size] = float(reconstruction_loss(model, test_images))
+            results[size] = float(reconstruction_loss(model, test_images.to(next(model.parameters()).device)))
     return results
