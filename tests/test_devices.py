@@ -7,8 +7,12 @@ tensor and raises. They run each model's forward pass, its loss and its sampler'
 
 The tests marked ``gpu`` run only where CUDA is available (conftest.py skips them with the
 reason elsewhere; README "Running the tests on a GPU"): a forward and backward pass of
-every model on cuda, the samplers agreeing between cpu and cuda, and every solution
-notebook run end to end on cuda (its check cells pass there).
+every model on cuda, the samplers agreeing between cpu and cuda, every lecture notebook
+(fast profile) and every solution notebook run end to end on cuda (the check cells pass there).
+
+The checks build their reference inputs on the CPU and send them to the device of the
+student's module (checks.device_of); the tests near the end prove it with a student's
+module on `meta` that records where its input arrived.
 """
 from __future__ import annotations
 
