@@ -74,7 +74,8 @@ print(f"{len(x_train)} training and {len(x_test)} test digits, {EPOCHS} epochs p
 # $$\ell(x) = -\sum_{d=1}^{784} \big[x_d \log \hat x_d + (1 - x_d)\log(1 - \hat x_d)\big].$$
 #
 # Nothing else: no labels, no probabilities over $z$. Here is the whole model and one
-# epoch of training, written out.
+# epoch of training, written out. The networks live on `device` (the GPU when there is
+# one); the digits stay on the CPU and each batch is moved to the networks.
 
 # %%
 torch.manual_seed(0)
@@ -83,7 +84,7 @@ decoder = nn.Sequential(nn.Linear(32, 256), nn.ReLU(), nn.Linear(256, 784)).to(d
 optimizer = torch.optim.Adam([*encoder.parameters(), *decoder.parameters()], lr=2e-3)
 
 def loss_per_image(x):
-    x = x.to(device)
+    x = x.to(device)                                                    # the batch goes where the model is
     logits = decoder(encoder(x))                                        # (N, 784)
     return F.binary_cross_entropy_with_logits(logits, x.flatten(1), reduction="none").sum(1)
 
