@@ -348,3 +348,16 @@ def test_lecture_notebook_runs_on_cuda(notebook, tmp_path):
 
     assert runtime.choose_device().type == "cuda"
     run_lecture_on(notebook, "cuda", tmp_path)
+
+
+@pytest.mark.parametrize("source", sorted(str(p.relative_to(ROOT)) for folder in ("notebooks", "solutions")
+                                          for p in (ROOT / folder).glob("*.py")))
+def test_every_notebook_takes_the_device_and_threads_runtime_chooses(source):
+    """runtime.setup() picks the device (cuda, mps, cpu) and the measured thread count; a
+    notebook that skips it, forces the CPU or overrides the threads does not run on the GPU."""
+    import re
+
+    text = (ROOT / source).read_text(encoding="utf-8")
+    assert re.search(r"^env = runtime\.setup\(seed=\d+\)", text, re.M), f"{source} does not call env = runtime.setup(seed=...)"
+    forced = re.findall(r"runtime\.setup\([^)]*device=|set_cpu_threads\(|choose_device\(\s*['\"]cpu", text)
+    assert not forced, f"{source} forces a device or a thread count: {forced}"
