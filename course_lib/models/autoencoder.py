@@ -174,7 +174,7 @@ def outlier_threshold(train_errors: torch.Tensor, percentile: float = 99.0) -> f
         raise ValueError(f"percentile must lie strictly between 0 and 100, got {percentile}")
     if len(train_errors) == 0:
         raise ValueError("need at least one training error")
-    return float(np.percentile(torch.as_tensor(train_errors).double().cpu().numpy(), percentile))
+    return float(np.percentile(torch.as_tensor(train_errors).detach().cpu().double().numpy(), percentile))
 
 
 # --- features for a small labelled set ---------------------------------------------------------
@@ -212,8 +212,8 @@ def probe_accuracy(train_features: torch.Tensor, train_labels: torch.Tensor,
     """
     from sklearn.linear_model import LogisticRegression
 
-    a = train_features.reshape(len(train_features), -1).double().cpu()   # scikit-learn: NumPy on the CPU
-    b = test_features.reshape(len(test_features), -1).double().cpu()
+    a = train_features.reshape(len(train_features), -1).cpu().double()   # scikit-learn: NumPy on the CPU (MPS has no float64)
+    b = test_features.reshape(len(test_features), -1).cpu().double()
     mean = a.mean(0)
     std = a.std(0) + 1e-6 if len(a) > 1 else torch.ones(a.shape[1], dtype=a.dtype)
     clf = LogisticRegression(max_iter=2000, C=1.0)
