@@ -60,9 +60,8 @@ import torch.nn.functional as F
 from course_lib import checks, data, runtime, viz
 from course_lib.models import pixelcnn  # the course's reference: only the checks use it
 
-env = runtime.setup(seed=0, device="cpu")
+env = runtime.setup(seed=0)
 profile = env.profile
-_ = runtime.set_cpu_threads(1)  # every model here is tiny: one CPU thread runs it fastest
 
 # %% [markdown]
 # ## 1. The causal mask

@@ -57,11 +57,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from course_lib import checks, data, gan_checks
+from course_lib import checks, data, gan_checks, runtime
 from course_lib.models import gan as reference
 from course_lib.theory import gan as theory
 
-_ = torch.manual_seed(0)  # the random inputs of the checks are the same on every run
+env = runtime.setup(seed=0)  # seeded: the random inputs of the checks are the same on every run
 
 # %% [markdown]
 # ## 1. The discriminator's loss
@@ -300,6 +300,9 @@ checks.check_property("-log 4 + 2 JSD = V(G, D*)", -math.log(4) + 2 * gan_checks
 #    the **non-saturating** loss on `discriminator(generator(z))`, `g_optimizer.zero_grad()`,
 #    `backward()`, `g_optimizer.step()`. The discriminator must not change in this step.
 #
+# Draw the noise where the data is, `torch.randn(m, generator.latent_dim, device=real.device)`:
+# the last cell of this notebook runs your step on the GPU when there is one.
+#
 # Return `{"d_loss": <the mean of the k discriminator losses>, "g_loss": <the generator's loss>}`
 # as Python floats. You may use your functions from exercises 1 and 2 (the check runs
 # your step with the course's losses in their place, so that a mistake there is not
@@ -426,9 +429,9 @@ gan_checks.check_dcgan_modules(Generator, Discriminator, latent_dim=16, channels
 # %% tags=["raises-exception"]
 digits = data.load_mnist("train", limit=256).images * 2 - 1
 torch.manual_seed(0)
-my_g, my_d = Generator(64, 16), Discriminator(16)
+my_g, my_d = Generator(64, 16).to(env.device), Discriminator(16).to(env.device)
 my_g_opt = torch.optim.Adam(my_g.parameters(), lr=2e-4, betas=(0.5, 0.999))
 my_d_opt = torch.optim.Adam(my_d.parameters(), lr=2e-4, betas=(0.5, 0.999))
 for i in range(0, 256, 64):
-    logs = training_step(my_g, my_d, my_g_opt, my_d_opt, digits[i:i + 64], k=1)
+    logs = training_step(my_g, my_d, my_g_opt, my_d_opt, digits[i:i + 64].to(env.device), k=1)
 print("after 4 steps on real digits:", logs)

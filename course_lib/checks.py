@@ -123,6 +123,8 @@ def _nested(values, dtype) -> str:
 def _fmt(value, width: int = 400) -> str:
     """A short, readable rendering of a tensor, number or tuple of them."""
     if isinstance(value, torch.Tensor):
+        if value.is_meta:  # shapes only (the device tests): nothing to copy to the CPU
+            return f"tensor of shape {tuple(value.shape)} on the meta device"
         v = value.detach().cpu()
         dtype = v.dtype
         if v.is_floating_point():
@@ -159,6 +161,22 @@ def _as_tensor(value, name: str) -> torch.Tensor:
 
 def _clone_args(args: tuple) -> tuple:
     return tuple(a.clone() if isinstance(a, torch.Tensor) else a for a in args)
+
+
+def device_of(thing) -> torch.device:
+    """Where a check sends the inputs it makes for ``thing``: the device of a module's first
+    parameter (or buffer), of a tensor, or the CPU for anything else (a plain function).
+
+    A check builds its reference inputs on the CPU, moves them here before calling the
+    student's module, and compares the results on the CPU (:func:`_as_tensor`), so the same
+    check runs whether the student's code lives on the CPU, a GPU or Apple's MPS.
+    """
+    if isinstance(thing, torch.Tensor):
+        return thing.device
+    if isinstance(thing, torch.nn.Module):
+        for tensor in (*thing.parameters(), *thing.buffers()):
+            return tensor.device
+    return torch.device("cpu")
 
 
 # ----------------------------------------------------------------------------------------
@@ -820,8 +838,7 @@ def check_causal(layer: Callable, input_shape: Sequence[int], *, mask_type: str,
     if len(input_shape) not in (3, 4):
         raise ValueError(f"input_shape must be (B, C, L) or (B, C, H, W), got {tuple(input_shape)}")
     gen = torch.Generator().manual_seed(seed)
-    params = list(layer.parameters()) if isinstance(layer, torch.nn.Module) else []
-    x = torch.randn(*input_shape, generator=gen).to(params[0].device if params else "cpu").requires_grad_(True)
+    x = torch.randn(*input_shape, generator=gen).to(device_of(layer)).requires_grad_(True)
     out = _as_tensor_keep_grad(_call(layer, (x,), name), name)
     if not out.requires_grad:  # nothing to differentiate: the output cannot depend on the input
         raise failure(f"`{name}`'s output does not depend on its input: no gradient flows from the input to "

@@ -21,7 +21,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from course_lib.checks import _call, _fmt
+from course_lib.checks import _call, _fmt, device_of
 
 __all__ = ["without_reference", "with_names", "call", "check_training_step", "check_dcgan_modules"]
 
@@ -287,7 +287,7 @@ def check_dcgan_modules(generator_cls, discriminator_cls, *, latent_dim: int, ch
     if "ConvTranspose2d" not in {type(x).__name__ for x in gen.modules()}:
         raise AssertionError("`Generator` has no ConvTranspose2d: DCGAN upsamples with fractionally strided convolutions.")
     torch.manual_seed(0)
-    z = torch.randn(batch, latent_dim)
+    z = torch.randn(batch, latent_dim).to(device_of(gen))             # drawn on the CPU, sent to the student's device
     images = _call(gen, (z,), "Generator.forward")
     if not isinstance(images, torch.Tensor) or tuple(images.shape) != (batch, 1, 28, 28):
         raise AssertionError(f"`Generator` should map z of shape ({batch}, {latent_dim}) to images ({batch}, 1, 28, 28), "
@@ -301,14 +301,14 @@ def check_dcgan_modules(generator_cls, discriminator_cls, *, latent_dim: int, ch
     if not bool(((big.abs() > 0.999) & (big.abs() <= 1)).float().mean() > 0.5):
         raise AssertionError("`Generator`'s output does not saturate at -1 and 1 for large pre-activations: "
                              "its last activation should be tanh.")
-    logits = _call(disc, (images.detach(),), "Discriminator.forward")
+    logits = _call(disc, (images.detach().to(device_of(disc)),), "Discriminator.forward")
     if not isinstance(logits, torch.Tensor) or tuple(logits.shape) != (batch,):
         raise AssertionError(f"`Discriminator` should map images ({batch}, 1, 28, 28) to one logit each, shape "
                              f"({batch},), got {_fmt(getattr(logits, 'shape', logits))}. Flatten the last convolution's output.")
     with torch.no_grad():
         for p in disc.parameters():
             p.mul_(30.0)
-        wide = disc(torch.rand(64, 1, 28, 28) * 2 - 1)
+        wide = disc((torch.rand(64, 1, 28, 28) * 2 - 1).to(device_of(disc)))
     if bool(((wide >= 0) & (wide <= 1)).all()):
         raise AssertionError("`Discriminator`'s outputs all lie in [0, 1]: it should return logits "
                              "(no sigmoid at the end; the loss applies it).")

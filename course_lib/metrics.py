@@ -289,7 +289,7 @@ def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> floa
             raise ValueError(f"frechet_distance needs at least 2 rows in {name} to estimate a covariance")
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"the two feature sets must have the same width, got {a.shape[1]} and {b.shape[1]}")
-    a, b = a.detach().double().cpu(), b.detach().double().cpu()
+    a, b = a.detach().cpu().double(), b.detach().cpu().double()   # the CPU first: MPS has no float64
     mu_a, mu_b = a.mean(0), b.mean(0)
     cov_a, cov_b = torch.cov(a.T).reshape(a.shape[1], -1), torch.cov(b.T).reshape(b.shape[1], -1)
     root_a = _sqrtm_psd(cov_a)
@@ -346,7 +346,7 @@ def count_modes(samples: torch.Tensor, centers: torch.Tensor, std: float, *, sig
     if not (std > 0) or not (sigmas > 0) or not (0 <= min_fraction <= 1):
         raise ValueError(f"std and sigmas must be positive and min_fraction in [0, 1], got "
                          f"std={std}, sigmas={sigmas}, min_fraction={min_fraction}")
-    x, c = samples.detach().double().cpu(), centers.detach().double().cpu()
+    x, c = samples.detach().cpu().double(), centers.detach().cpu().double()   # the CPU first: MPS has no float64
     distance = torch.cdist(x, c)                                      # (N, K)
     nearest = distance.min(1)
     near = nearest.values <= sigmas * std                             # (N,)

@@ -173,7 +173,7 @@ def log_likelihood_strips(groups: Mapping[str, torch.Tensor], threshold: float |
     rng = np.random.default_rng(0)
     names = list(groups)
     for row, name in enumerate(names):
-        values = torch.as_tensor(groups[name], dtype=torch.float64).flatten().numpy()
+        values = torch.as_tensor(groups[name]).detach().cpu().double().flatten().numpy()
         jitter = rng.uniform(-0.18, 0.18, size=len(values))
         ax.scatter(values, row + jitter, s=8, alpha=0.5)
     if threshold is not None:

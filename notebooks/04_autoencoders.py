@@ -52,6 +52,7 @@ from course_lib.models import autoencoder as ae
 
 env = runtime.setup(seed=0)
 profile = env.profile
+device = env.device            # the models train there; the digits stay on the CPU, moved a batch at a time
 
 train_digits = data.load_mnist("train", limit=profile.choose(full=20_000, fast=1000))
 test_digits = data.load_mnist("test", limit=profile.choose(full=2000, fast=300))
@@ -73,15 +74,17 @@ print(f"{len(x_train)} training and {len(x_test)} test digits, {EPOCHS} epochs p
 # $$\ell(x) = -\sum_{d=1}^{784} \big[x_d \log \hat x_d + (1 - x_d)\log(1 - \hat x_d)\big].$$
 #
 # Nothing else: no labels, no probabilities over $z$. Here is the whole model and one
-# epoch of training, written out.
+# epoch of training, written out. The networks live on `device` (the GPU when there is
+# one); the digits stay on the CPU and each batch is moved to the networks.
 
 # %%
 torch.manual_seed(0)
-encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 32))  # x -> z
-decoder = nn.Sequential(nn.Linear(32, 256), nn.ReLU(), nn.Linear(256, 784))               # z -> logits
+encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 32)).to(device)  # x -> z
+decoder = nn.Sequential(nn.Linear(32, 256), nn.ReLU(), nn.Linear(256, 784)).to(device)               # z -> logits
 optimizer = torch.optim.Adam([*encoder.parameters(), *decoder.parameters()], lr=2e-3)
 
 def loss_per_image(x):
+    x = x.to(device)                                                    # the batch goes where the model is
     logits = decoder(encoder(x))                                        # (N, 784)
     return F.binary_cross_entropy_with_logits(logits, x.flatten(1), reduction="none").sum(1)
 
@@ -102,15 +105,15 @@ assert after < 784 * math.log(2), "and beats predicting 1/2 for every pixel (784
 
 # %%
 torch.manual_seed(0)
-model = ae.Autoencoder(latent=32)
+model = ae.Autoencoder(latent=32).to(device)
 optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
 started = time.perf_counter()
 history = train.fit(model, train.TensorBatches(x_train, batch_size=64), ae.reconstruction_loss,
                     optimizer, epochs=EPOCHS, desc="autoencoder, 32-number code",
-                    evaluate=lambda m: {"test loss": ae.reconstruction_loss(m, x_test)})
+                    evaluate=lambda m: {"test loss": ae.reconstruction_loss(m, x_test.to(device))})
 ae_seconds = time.perf_counter() - started
 runtime.report("autoencoder (code 32): test reconstruction BCE", history.last["test loss"], "nats/image")
-viz.show_images(torch.cat([x_test[:10], model.reconstruct(x_test[:10])]), nrow=10,
+viz.show_images(torch.cat([x_test[:10], model.reconstruct(x_test[:10].to(device)).cpu()]), nrow=10,
                 title="test digits (top) and their reconstructions from 32 numbers (bottom)")
 
 # %% [markdown]
@@ -125,7 +128,7 @@ viz.show_images(torch.cat([x_test[:10], model.reconstruct(x_test[:10])]), nrow=1
 
 # %%
 sizes = [2, 4, 8, 16, 32, 64]
-by_size = ae.error_against_latent_size(x_train, x_test, sizes, epochs=EPOCHS)
+by_size = ae.error_against_latent_size(x_train, x_test, sizes, epochs=EPOCHS, device=device)
 fig = viz.CourseFigure(figsize=(6, 3.5))
 ax = fig.add_subplot(1, 1, 1)
 ax.plot(sizes, [by_size[s] for s in sizes], marker="o")
@@ -166,7 +169,7 @@ if not profile.fast:  # one short epoch (fast profile) does not separate the siz
 # > plentiful?
 
 # %%
-codes_train, codes_test = ae.encode_dataset(model, x_train), ae.encode_dataset(model, x_test)
+codes_train, codes_test = ae.encode_dataset(model, x_train).cpu(), ae.encode_dataset(model, x_test).cpu()
 per_class_counts = profile.choose(full=[1, 3, 10, 30, 100], fast=[1, 10])
 draws = profile.choose(full=5, fast=1)
 rows, accuracy = [], {}
@@ -219,7 +222,7 @@ if not profile.fast:  # the claim below is about the full run's numbers
 
 # %%
 torch.manual_seed(0)
-denoiser = ae.DenoisingAutoencoder(latent=32, noise_std=0.5)
+denoiser = ae.DenoisingAutoencoder(latent=32, noise_std=0.5).to(device)
 train.fit(denoiser, train.TensorBatches(x_train, batch_size=64), ae.reconstruction_loss,
           torch.optim.Adam(denoiser.parameters(), lr=2e-3), epochs=EPOCHS, desc="denoising autoencoder",
           verbose=False)
@@ -228,12 +231,12 @@ noisy = ae.corrupt(x_test, 0.5, generator=torch.Generator().manual_seed(1))
 def mse(a, b):
     return ((a - b) ** 2).flatten(1).mean(1).mean().item()
 
-errors = {"noisy input": mse(noisy, x_test),
-          "plain autoencoder": mse(model.reconstruct(noisy), x_test),
-          "denoising autoencoder": mse(denoiser.reconstruct(noisy), x_test)}
+rebuilt = {"plain autoencoder": model.reconstruct(noisy.to(device)).cpu(),
+           "denoising autoencoder": denoiser.reconstruct(noisy.to(device)).cpu()}
+errors = {"noisy input": mse(noisy, x_test), **{name: mse(r, x_test) for name, r in rebuilt.items()}}
 for name, value in errors.items():
     runtime.report(f"denoising: MSE to the clean digit, {name}", value)
-viz.show_images(torch.cat([x_test[:8], noisy[:8], model.reconstruct(noisy[:8]), denoiser.reconstruct(noisy[:8])]),
+viz.show_images(torch.cat([x_test[:8], noisy[:8], rebuilt["plain autoencoder"][:8], rebuilt["denoising autoencoder"][:8]]),
                 nrow=8, title="clean / noisy / plain autoencoder / denoising autoencoder")
 
 # %%
@@ -263,10 +266,10 @@ print({name: round(value, 4) for name, value in errors.items()})
 # > Bernoullis. What will the autoencoder do with it?
 
 # %%
-train_errors = ae.reconstruction_error(model, x_train)
+train_errors = ae.reconstruction_error(model, x_train).cpu()
 threshold = ae.outlier_threshold(train_errors, 99.0)
 groups = {"test digits": x_test, **outliers.unreasonable_inputs(x_test, n=50)}
-error_of = {name: ae.reconstruction_error(model, images) for name, images in groups.items()}
+error_of = {name: ae.reconstruction_error(model, images).cpu() for name, images in groups.items()}
 rejected = {name: (e > threshold).float().mean().item() for name, e in error_of.items()}
 Markdown(viz.markdown_table(
     ["input", "median error (MSE per pixel)", "rejected"],
@@ -310,11 +313,11 @@ if not profile.fast:  # the sentences below describe the full run
 
 # %%
 torch.manual_seed(0)
-model2 = ae.Autoencoder(latent=2)
+model2 = ae.Autoencoder(latent=2).to(device)
 train.fit(model2, train.TensorBatches(x_train, batch_size=64), ae.reconstruction_loss,
           torch.optim.Adam(model2.parameters(), lr=2e-3), epochs=EPOCHS, desc="autoencoder, 2-number code",
           verbose=False)
-codes2 = ae.encode_dataset(model2, x_train)
+codes2 = ae.encode_dataset(model2, x_train).cpu()
 inside = (codes2.norm(dim=1) < PRIOR_95_RADIUS).float().mean().item()
 runtime.report("2-D autoencoder: training codes inside the N(0, I) 95% disc", inside)
 print(f"the codes' mean {codes2.mean(0).numpy().round(2)}, std {codes2.std(0).numpy().round(2)}; "
@@ -335,7 +338,7 @@ viz.latent_scatter(codes2, y_train, title="codes of the training digits (2-numbe
 # > much of the data the draws cover)?
 
 # %%
-codes32, codes32_test = ae.encode_dataset(model, x_train), ae.encode_dataset(model, x_test)
+codes32, codes32_test = ae.encode_dataset(model, x_train).cpu(), ae.encode_dataset(model, x_test).cpu()
 g = torch.Generator().manual_seed(0)
 drawn = {"N(0, I)": torch.randn(1000, 32, generator=g),
          "Gaussian fitted to the codes": codes32.mean(0) + codes32.std(0) * torch.randn(1000, 32, generator=g)}
@@ -358,7 +361,8 @@ if not profile.fast:  # the sentences below describe the full run
 
 # %%
 with torch.no_grad():
-    pictures = torch.cat([torch.sigmoid(model.decode(z[:16])).reshape(-1, 1, 28, 28) for z in drawn.values()])
+    pictures = torch.cat([torch.sigmoid(model.decode(z[:16].to(device))).reshape(-1, 1, 28, 28).cpu()
+                          for z in drawn.values()])
 viz.show_images(pictures, nrow=16, title="decoded random codes: N(0, I) (top), fitted Gaussian (bottom)")
 
 # %% [markdown]

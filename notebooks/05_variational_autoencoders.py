@@ -56,6 +56,7 @@ from course_lib.theory.elbo import DiscreteLatentModel
 
 env = runtime.setup(seed=0)
 profile = env.profile
+device = env.device            # the VAEs train there; the digits stay on the CPU, moved a batch at a time
 
 train_digits = data.load_mnist("train", limit=profile.choose(full=20_000, fast=1000))
 test_digits = data.load_mnist("test", limit=profile.choose(full=2000, fast=200))
@@ -314,9 +315,9 @@ assert abs(mc - closed_form) < 4 * mc_error and torch.allclose(library, closed_f
 
 # %%
 torch.manual_seed(0)
-vae = V.VAE()                                                    # 784-400-20
+vae = V.VAE().to(device)                                         # 784-400-20
 optimizer = torch.optim.Adam(vae.parameters(), lr=1e-3)
-batch = x_train[:32]
+batch = x_train[:32].to(device)
 mu, logvar = vae.encode(batch)                                   # (32, 20), (32, 20)
 kl = -0.5 * torch.sum(1 + logvar - mu ** 2 - logvar.exp(), dim=1)  # (32,) closed form
 z = mu + torch.exp(logvar / 2) * torch.randn_like(mu)            # reparameterised sample
@@ -347,10 +348,10 @@ print(f"one step: reconstruction {reconstruction.mean().item():.1f} + KL {kl.mea
 # %%
 EPOCHS = profile.choose(full=40, fast=2)
 torch.manual_seed(0)
-vae = V.VAE()
+vae = V.VAE().to(device)
 optimizer = torch.optim.Adam(vae.parameters(), lr=1e-3)
 def test_loss(model):
-    parts = V.vae_loss(model, x_test)
+    parts = V.vae_loss(model, x_test.to(device))
     return {"test loss": parts["loss"], "test reconstruction": parts["reconstruction"], "test KL": parts["kl"]}
 history = train.fit(vae, train.TensorBatches(x_train, batch_size=32), V.vae_loss, optimizer,
                     epochs=EPOCHS, evaluate=test_loss, desc="VAE 784-400-20")
@@ -395,11 +396,11 @@ if not profile.fast:   # the targets of the full run
 # Bernoulli mean (the usual picture; sampling the pixels adds salt-and-pepper noise).
 
 # %%
-samples = vae.sample(64, generator=torch.Generator().manual_seed(0))
+samples = vae.sample(64, generator=torch.Generator().manual_seed(0)).cpu()
 viz.show_images(samples, nrow=16, title="VAE samples: z ~ N(0, I), decoded (pixel means)")
 
 # %%
-viz.show_images(torch.cat([x_test[:12], vae.reconstruct(x_test[:12])]), nrow=12,
+viz.show_images(torch.cat([x_test[:12], vae.reconstruct(x_test[:12].to(device)).cpu()]), nrow=12,
                 title="test digits and their reconstructions (decoding the posterior mean)")
 
 # %% [markdown]
@@ -416,15 +417,15 @@ viz.show_images(torch.cat([x_test[:12], vae.reconstruct(x_test[:12])]), nrow=12,
 
 # %%
 torch.manual_seed(0)
-gaussian_vae = V.GaussianDecoderVAE()
+gaussian_vae = V.GaussianDecoderVAE().to(device)
 train.fit(gaussian_vae, train.TensorBatches(x_train, batch_size=32), V.vae_loss,
           torch.optim.Adam(gaussian_vae.parameters(), lr=1e-3), epochs=profile.choose(full=10, fast=1),
           desc="Gaussian decoder", verbose=False)
 with torch.no_grad():
-    gaussian_loss = V.vae_loss(gaussian_vae, x_test)
+    gaussian_loss = V.vae_loss(gaussian_vae, x_test.to(device))
 print(f"Gaussian decoder: -ELBO = {gaussian_loss['loss']:.0f} nats per image (a density; negative "
       "means the density exceeds 1)")
-viz.show_images(gaussian_vae.sample(32, generator=torch.Generator().manual_seed(0)), nrow=16,
+viz.show_images(gaussian_vae.sample(32, generator=torch.Generator().manual_seed(0)).cpu(), nrow=16,
                 title="Gaussian-decoder VAE samples (decoder means)")
 
 # %% [markdown]
@@ -436,16 +437,16 @@ viz.show_images(gaussian_vae.sample(32, generator=torch.Generator().manual_seed(
 
 # %%
 torch.manual_seed(0)
-vae2 = V.VAE(latent=2)
+vae2 = V.VAE(latent=2).to(device)
 train.fit(vae2, train.TensorBatches(x_train, batch_size=32), V.vae_loss,
           torch.optim.Adam(vae2.parameters(), lr=1e-3), epochs=profile.choose(full=30, fast=1),
           desc="VAE, 2-D latent", verbose=False)
 with torch.no_grad():
-    grid = vae2.mean_image(vae2.decode(V.manifold_codes(n=15)))
+    grid = vae2.mean_image(vae2.decode(V.manifold_codes(n=15).to(device))).cpu()
 viz.show_images(grid, nrow=15, scale=0.45, title="the learned manifold: z1 across, z2 down")
 
 # %%
-codes2 = vae2.encode(x_train)[0].detach()
+codes2 = vae2.encode(x_train.to(device))[0].detach().cpu()
 viz.latent_scatter(codes2, y_train, title="posterior means of the training digits (2-D VAE)")
 
 # %% [markdown]
@@ -476,11 +477,11 @@ if not profile.fast:
 # from −3 to 3 while holding the others: each row below is one coordinate.
 
 # %%
-code = vae.encode(x_test[:1])[0][0].detach()                       # (20,)
+code = vae.encode(x_test[:1].to(device))[0][0].detach()             # (20,)
 dims = list(range(6))
 values = torch.linspace(-3, 3, 9)
 with torch.no_grad():
-    traversal = vae.mean_image(vae.decode(V.traversal_codes(code, dims, values)))
+    traversal = vae.mean_image(vae.decode(V.traversal_codes(code, dims, values))).cpu()
 viz.show_images(traversal, nrow=9, scale=0.6, title=f"coordinates {dims}, each from -3 to 3 (one per row)")
 
 # %% [markdown]
@@ -498,7 +499,7 @@ viz.show_images(traversal, nrow=9, scale=0.6, title=f"coordinates {dims}, each f
 
 # %%
 editor = widgets.LatentEditor(
-    encode=lambda x: vae.encode(x)[0], decode=lambda z: vae.mean_image(vae.decode(z)),
+    encode=lambda x: vae.encode(x.to(device))[0].cpu(), decode=lambda z: vae.mean_image(vae.decode(z.to(device))).cpu(),
     images={f"test digit {i} (a {int(y_test[i])})": x_test[i] for i in range(8)}, latent=20)
 display(editor.update("test digit 0 (a %d)" % int(y_test[0]), z0=2.0, z3=-2.0))
 editor.show();
@@ -512,8 +513,8 @@ editor.show();
 # %%
 a, b = x_test[0:1], x_test[1:2]
 with torch.no_grad():
-    codes = V.interpolate(vae.encode(a)[0][0], vae.encode(b)[0][0], 10)        # (10, 20)
-    through_z = vae.mean_image(vae.decode(codes))
+    codes = V.interpolate(vae.encode(a.to(device))[0][0], vae.encode(b.to(device))[0][0], 10)  # (10, 20)
+    through_z = vae.mean_image(vae.decode(codes)).cpu()
 through_pixels = V.interpolate(a[0], b[0], 10)                                 # (10, 1, 28, 28)
 viz.show_images(torch.cat([through_z, through_pixels]), nrow=10,
                 title="top: interpolating the codes; bottom: cross-fading the pixels")
@@ -539,12 +540,12 @@ viz.show_images(torch.cat([through_z, through_pixels]), nrow=10,
 # %%
 CVAE_LATENT = 2
 torch.manual_seed(0)
-cvae = V.ConditionalVAE(latent=CVAE_LATENT)
+cvae = V.ConditionalVAE(latent=CVAE_LATENT).to(device)
 train.fit(cvae, train.TensorBatches(x_train, y_train, batch_size=32), V.vae_loss,
           torch.optim.Adam(cvae.parameters(), lr=1e-3), epochs=profile.choose(full=30, fast=1),
           desc="conditional VAE", verbose=False)
 asked = torch.arange(10).repeat_interleave(100)                            # 100 of each digit
-drawn = cvae.sample(asked, generator=torch.Generator().manual_seed(0))
+drawn = cvae.sample(asked, generator=torch.Generator().manual_seed(0)).cpu()
 seen = metrics.predict_digits(drawn)
 per_digit = [(seen[asked == d] == d).float().mean().item() for d in range(10)]
 cvae_accuracy = (seen == asked).float().mean().item()
@@ -584,11 +585,11 @@ if not profile.fast:
 # %%
 xb_train, xb_test = data.binarize(x_train, seed=0), data.binarize(x_test, seed=1)
 torch.manual_seed(0)
-vae_binary = V.VAE()
+vae_binary = V.VAE().to(device)
 train.fit(vae_binary, train.TensorBatches(xb_train, batch_size=32), V.vae_loss,
           torch.optim.Adam(vae_binary.parameters(), lr=1e-3), epochs=EPOCHS,
           desc="VAE on binarised digits", verbose=False)
-eval_images = xb_test[:profile.choose(full=len(xb_test), fast=50)]
+eval_images = xb_test[:profile.choose(full=len(xb_test), fast=50)].to(device)
 torch.manual_seed(0)
 negative_elbo = V.evaluate_negative_elbo(vae_binary, eval_images, samples=10).mean().item()
 iwae = {}

@@ -520,7 +520,8 @@ def new_vae(*args, **kwargs):
 
 
 def check_encode_decode(model, n, pixels, latent):
-    x = binary_images(n, pixels, seed=n)
+    device = checks.device_of(model)  # the inputs go where the student's model is; checks compare on the CPU
+    x = binary_images(n, pixels, seed=n).to(device)
     encoded = as_student(model.encode, "VAE.encode")(x)
     if not (isinstance(encoded, tuple) and len(encoded) == 2):
         raise failure("`encode(x)` should return a pair (mu, logvar).", "return self.to_mu(h), self.to_logvar(h) "
@@ -532,7 +533,7 @@ def check_encode_decode(model, n, pixels, latent):
     if torch.equal(encoded[0], encoded[1]):
         raise failure("`encode` returns the same tensor as mu and as logvar.",
                       "mu and logvar come from two separate linear layers.")
-    logits = as_student(model.decode, "VAE.decode")(3 * torch.randn(n, latent))
+    logits = as_student(model.decode, "VAE.decode")(3 * torch.randn(n, latent).to(device))
     checks.check_shape(logits, (n, pixels), name="logits from decode", hint=f"one logit per pixel: ({n}, {pixels}).")
     if bool(((logits >= 0) & (logits <= 1)).all()):
         raise failure("`decode` returns numbers that all lie in [0, 1]: probabilities, not logits.",
@@ -563,10 +564,11 @@ FORGETS_TO_SAMPLE = ("the forward pass forgets to sample: it decodes mu itself; 
 
 def check_forward(model, n, pixels, latent):
     """forward = encode, reparameterize, decode, traced: what went in and out of each."""
-    x = binary_images(n, pixels, seed=100 + n)
+    device = checks.device_of(model)  # the inputs go where the student's model is; checks compare on the CPU
+    x = binary_images(n, pixels, seed=100 + n).to(device)
     real_encode, real_decode = model.encode, model.decode
     encoded, decoded = [], []
-    spread = torch.linspace(-3.0, 3.0, latent)  # very different variances per dimension
+    spread = torch.linspace(-3.0, 3.0, latent, device=device)  # very different variances per dimension
 
     def traced_encode(x):
         mu, logvar = real_encode(x)
@@ -698,8 +700,8 @@ class TracedVAE(nn.Module):
     def encode(self, x):
         image = torch.cdist(x.reshape(len(x), -1).float(), self.x).argmin(1)  # which image each row is
         mu, logvar = self.inner.encode(self.x[image])
-        spread = torch.linspace(-3.0, 3.0, mu.shape[1])  # z_1 has the smallest variance
-        return mu + 20.0 * image.unsqueeze(1) * (torch.arange(mu.shape[1]) == 0), logvar + spread
+        spread = torch.linspace(-3.0, 3.0, mu.shape[1], device=mu.device)  # z_1 has the smallest variance
+        return mu + 20.0 * image.unsqueeze(1) * (torch.arange(mu.shape[1], device=mu.device) == 0), logvar + spread
 
     def decode(self, z):
         self.codes.append(z.detach().reshape(-1, z.shape[-1]).clone())
@@ -777,7 +779,7 @@ class PriorVAE(nn.Module):
         self.logits, self.latent = logits, latent
 
     def encode(self, x):
-        return torch.zeros(len(x), self.latent), torch.zeros(len(x), self.latent)
+        return torch.zeros(len(x), self.latent, device=x.device), torch.zeros(len(x), self.latent, device=x.device)
 
     def decode(self, z):
         return self.logits.expand(*z.shape[:-1], -1)
@@ -822,7 +824,7 @@ x_test = data.binarize(test_digits.images, seed=1).reshape(len(test_digits), -1)
 loader = train.TensorBatches(x_train, batch_size=128)  # shuffled mini-batches, reshuffled every epoch
 
 torch.manual_seed(0)
-model = VAE()
+model = VAE().to(env.device)  # the GPU when there is one; train.fit moves each batch there
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
 
 
@@ -832,7 +834,7 @@ def vae_step(model, x):
 
 
 def test_loss(model):
-    return {"test negative ELBO": vae_step(model, x_test)}
+    return {"test negative ELBO": vae_step(model, x_test.to(env.device))}
 
 
 history = train.fit(model, loader, vae_step, optimizer, epochs=profile.choose(full=10, fast=1), evaluate=test_loss)
@@ -846,8 +848,8 @@ viz.plot_history(history, title="your VAE: negative ELBO per image")
 torch.manual_seed(1)
 k_test = profile.choose(full=100, fast=10)
 with torch.no_grad():
-    test_elbo = vae_step(model, x_test).item()
-    test_iwae = -iwae_bound(model, x_test, k_test).mean().item()
+    test_elbo = vae_step(model, x_test.to(env.device)).item()
+    test_iwae = -iwae_bound(model, x_test.to(env.device), k_test).mean().item()
 runtime.report("A2 test negative ELBO (binarised)", test_elbo, "nats/image")
 runtime.report(f"A2 test -IWAE bound, k={k_test}", test_iwae, "nats/image")
 print(f"the IWAE bound is {test_elbo - test_iwae:.2f} nats per image tighter than the ELBO")
@@ -866,5 +868,5 @@ print(f"the IWAE bound is {test_elbo - test_iwae:.2f} nats per image tighter tha
 
 # %%
 with torch.no_grad():
-    samples = torch.sigmoid(model.decode(torch.randn(32, 20))).reshape(-1, 1, 28, 28)
+    samples = torch.sigmoid(model.decode(torch.randn(32, 20, device=env.device))).reshape(-1, 1, 28, 28).cpu()
 viz.show_images(samples, nrow=8, title="your VAE: decoded codes from the prior")

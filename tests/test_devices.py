@@ -7,8 +7,12 @@ tensor and raises. They run each model's forward pass, its loss and its sampler'
 
 The tests marked ``gpu`` run only where CUDA is available (conftest.py skips them with the
 reason elsewhere; README "Running the tests on a GPU"): a forward and backward pass of
-every model on cuda, the samplers agreeing between cpu and cuda, and every solution
-notebook run end to end on cuda (its check cells pass there).
+every model on cuda, the samplers agreeing between cpu and cuda, every lecture notebook
+(fast profile) and every solution notebook run end to end on cuda (the check cells pass there).
+
+The checks build their reference inputs on the CPU and send them to the device of the
+student's module (checks.device_of); the tests near the end prove it with a student's
+module on `meta` that records where its input arrived.
 """
 from __future__ import annotations
 
@@ -210,3 +214,150 @@ def test_solution_and_its_checks_run_on_cuda(solution, tmp_path):
     assert runtime.choose_device().type == "cuda"
     result = execute.run_notebook(ROOT / "solutions" / solution, tmp_path, timeout=600)
     assert result.status == "ok", result.error
+
+
+# --- the library's helpers keep to their inputs' device (meta here) ---------------------------
+
+def test_vae_helpers_stay_on_the_device_of_their_inputs():
+    model = _on_meta(lambda: V.VAE(hidden=32, latent=4))
+    x = _images(META).reshape(4, -1)
+    cpu_generator = torch.Generator().manual_seed(0)      # notebook 05 seeds IWAE with a CPU generator
+    mu = torch.zeros(4, 4, device=META)
+    assert V.reparameterize(mu, mu, generator=cpu_generator).is_meta
+    bound = V.iwae_bound(model, x, 3, generator=cpu_generator)
+    assert bound.is_meta and bound.shape == (4,)
+    assert V.interpolate(mu[0], mu[1], 5).is_meta
+    assert V.traversal_codes(mu[0], [0, 2], torch.linspace(-3, 3, 5)).is_meta
+
+
+def test_reparameterize_with_a_cpu_generator_draws_the_same_noise_wherever_mu_is():
+    """A CPU generator's numbers, moved to mu's device: the same z on every device (here cpu vs meta shape)."""
+    mu, logvar = torch.randn(3, 2), torch.randn(3, 2)
+    z = V.reparameterize(mu, logvar, generator=torch.Generator().manual_seed(4))
+    eps = torch.randn(3, 2, generator=torch.Generator().manual_seed(4))
+    torch.testing.assert_close(z, mu + torch.exp(0.5 * logvar) * eps)
+
+
+# --- the checks send the inputs they make to the student's device -----------------------------
+
+class _Recorder(torch.nn.Module):
+    """A student's module with its parameters on `meta`: it records where its input was, then fails."""
+
+    def __init__(self, seen, inner=None):
+        super().__init__()
+        with torch.device("meta"):
+            self.inner = inner() if inner is not None else torch.nn.Linear(1, 1)
+        self.seen = seen
+
+    def forward(self, x, *rest):
+        self.seen.append(x.device)
+        raise RuntimeError("recorded")
+
+
+def test_device_of_finds_a_modules_parameters_buffers_or_a_tensors_device():
+    from course_lib import checks
+
+    assert checks.device_of(_Recorder([])).type == "meta"
+    buffers_only = torch.nn.BatchNorm1d(3, affine=False).to(META)
+    assert checks.device_of(buffers_only).type == "meta"
+    assert checks.device_of(torch.zeros(2, device=META)).type == "meta"
+    assert checks.device_of(torch.nn.ReLU()).type == "cpu" and checks.device_of(len).type == "cpu"
+
+
+def test_check_causal_sends_its_input_to_the_layers_device():
+    from course_lib import checks
+
+    seen = []
+    with pytest.raises(AssertionError, match="crashed with RuntimeError: recorded"):
+        checks.check_causal(_Recorder(seen), (1, 1, 4, 4), mask_type="A")
+    assert [d.type for d in seen] == ["meta"]
+
+
+def test_check_dcgan_modules_sends_its_inputs_to_the_students_devices():
+    """Generator and discriminator each get the check's inputs on their own device."""
+    from course_lib import gan_checks
+
+    def run(generator_cls, discriminator_cls):
+        gan_checks.check_dcgan_modules(generator_cls, discriminator_cls, latent_dim=8, channels=4,
+                                       reference_generator=G.DCGANGenerator(8, 4),
+                                       reference_discriminator=G.DCGANDiscriminator(4), batch=2)
+
+    class Generator(torch.nn.Module):                  # a correct generator, on the CPU
+        def __init__(self, latent_dim, channels):
+            super().__init__()
+            self.net = G.DCGANGenerator(latent_dim, channels)
+
+        def forward(self, z):
+            return self.net(z)
+
+    class Discriminator(torch.nn.Module):
+        def __init__(self, channels):
+            super().__init__()
+            self.net = G.DCGANDiscriminator(channels)
+
+        def forward(self, x):
+            return self.net(x)
+
+    seen = []
+
+    class MetaGenerator(_Recorder):
+        def __init__(self, latent_dim, channels):
+            super().__init__(seen, lambda: G.DCGANGenerator(latent_dim, channels))
+
+    class MetaDiscriminator(_Recorder):
+        def __init__(self, channels):
+            super().__init__(seen, lambda: G.DCGANDiscriminator(channels))
+
+    run(Generator, Discriminator)                      # the honest pair passes: the test below means something
+    with pytest.raises(AssertionError, match="Generator.forward` crashed with RuntimeError: recorded"):
+        run(MetaGenerator, Discriminator)
+    with pytest.raises(AssertionError, match="Discriminator.forward` crashed with RuntimeError: recorded"):
+        run(Generator, MetaDiscriminator)
+    assert [d.type for d in seen] == ["meta", "meta"]
+
+
+# --- cuda: every lecture notebook ---------------------------------------------------------------
+
+LECTURES = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+
+
+def run_lecture_on(notebook: str, device_type: str, out_dir: Path, timeout: int = 1200):
+    """Run one lecture notebook end to end (the profile conftest.py sets: fast) and check that
+    it ran, and that every figure it reported was measured on ``device_type``: the device
+    runtime.setup() chose in the notebook's kernel."""
+    from course_lib.grading import execute
+
+    result = execute.run_notebook(ROOT / "notebooks" / notebook, out_dir, timeout=timeout)
+    assert result.status == "ok", result.error
+    devices = {figure["device"] for figure in result.figures}
+    assert devices <= {device_type}, f"{notebook} reported figures measured on {devices}"
+    return result
+
+
+def test_lecture_notebooks_are_all_collected_for_cuda():
+    """The gpu test below covers every lecture notebook (a renamed folder would empty it silently)."""
+    assert len(LECTURES) >= 7 and all(name[:2].isdigit() for name in LECTURES), LECTURES
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("notebook", LECTURES)
+def test_lecture_notebook_runs_on_cuda(notebook, tmp_path):
+    """The whole lecture notebook (fast profile) where runtime chooses cuda: its models, data
+    and samplers on the GPU, its pictures and tables brought back to the CPU."""
+    from course_lib import runtime
+
+    assert runtime.choose_device().type == "cuda"
+    run_lecture_on(notebook, "cuda", tmp_path)
+
+
+@pytest.mark.parametrize("source", sorted(str(p.relative_to(ROOT)) for folder in ("notebooks", "solutions")
+                                          for p in (ROOT / folder).glob("*.py")))
+def test_every_notebook_takes_the_device_and_threads_runtime_chooses(source):
+    """runtime.setup() picks the device (cuda, mps, cpu) and the measured thread count; a
+    notebook that skips it, forces the CPU or overrides the threads does not run on the GPU."""
+    import re
+
+    text = (ROOT / source).read_text(encoding="utf-8")
+    assert re.search(r"^env = runtime\.setup\(seed=\d+\)", text, re.M), f"{source} does not call env = runtime.setup(seed=...)"
+    forced = re.findall(r"runtime\.setup\([^)]*device=|set_cpu_threads\(|choose_device\(\s*['\"]cpu", text)
+    assert not forced, f"{source} forces a device or a thread count: {forced}"

@@ -181,7 +181,7 @@ def outlier_threshold(train_errors: torch.Tensor, percentile: float = 99.0) -> f
         raise ValueError(f"percentile must lie strictly between 0 and 100, got {percentile}")
     if len(train_errors) == 0:
         raise ValueError("need at least one training error")
-    return float(np.percentile(torch.as_tensor(train_errors).double().cpu().numpy(), percentile))
+    return float(np.percentile(torch.as_tensor(train_errors).detach().cpu().double().numpy(), percentile))
 
 
 # --- features for a small labelled set ---------------------------------------------------------
@@ -219,8 +219,8 @@ def probe_accuracy(train_features: torch.Tensor, train_labels: torch.Tensor,
     """
     from sklearn.linear_model import LogisticRegression
 
-    a = train_features.reshape(len(train_features), -1).double().cpu()   # scikit-learn: NumPy on the CPU
-    b = test_features.reshape(len(test_features), -1).double().cpu()
+    a = train_features.reshape(len(train_features), -1).cpu().double()   # scikit-learn: NumPy on the CPU (MPS has no float64)
+    b = test_features.reshape(len(test_features), -1).cpu().double()
     mean = a.mean(0)
     std = a.std(0) + 1e-6 if len(a) > 1 else torch.ones(a.shape[1], dtype=a.dtype)
     clf = LogisticRegression(max_iter=2000, C=1.0)
@@ -233,15 +233,22 @@ def probe_accuracy(train_features: torch.Tensor, train_labels: torch.Tensor,
 def error_against_latent_size(train_images: torch.Tensor, test_images: torch.Tensor,
                               sizes: Sequence[int], epochs: int, batch_size: int = 64,
                               lr: float = 2e-3, make: Callable[[int], Autoencoder] = Autoencoder,
-                              progress: bool = True) -> dict[int, float]:
-    """Train one autoencoder per code size; return {size: test BCE in nats per image}. Notebook 04."""
+                              progress: bool = True,
+                              device: torch.device | str | None = None) -> dict[int, float]:
+    """Train one autoencoder per code size; return {size: test BCE in nats per image}. Notebook 04.
+
+    Each model trains on ``device`` (the CPU when None); the images stay where they are and
+    are moved a batch at a time.
+    """
     results = {}
     for size in sizes:
         model = make(size)
+        if device is not None:
+            model.to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=lr)
         train.fit(model, train.TensorBatches(train_images, batch_size=batch_size), reconstruction_loss,
                   optimizer, epochs=epochs, progress=progress, verbose=False, desc=f"latent {size}")
         model.eval()
         with torch.no_grad():
-            results[size] = float(reconstruction_loss(model, test_images))
+            results[size] = float(reconstruction_loss(model, test_images.to(next(model.parameters()).device)))
     return results

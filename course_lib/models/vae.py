@@ -78,7 +78,8 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor,
     if generator is None:
         eps = torch.randn_like(mu)
     else:
-        eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
+        # drawn where the generator lives (a CPU generator gives the same numbers on every device)
+        eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=generator.device).to(mu.device)
     return mu + torch.exp(0.5 * logvar) * eps
 
 
@@ -500,7 +501,7 @@ def traversal_codes(code: torch.Tensor, dims: list[int] | range, values: torch.T
     Returns (len(dims) * len(values), J): one row of a picture per dimension. Notebook 05.
     """
     code = torch.as_tensor(code).flatten()
-    values = torch.as_tensor(values, dtype=code.dtype)
+    values = torch.as_tensor(values, dtype=code.dtype, device=code.device)
     out = code.repeat(len(dims) * len(values), 1)
     for row, d in enumerate(dims):
         if not 0 <= d < len(code):
@@ -515,5 +516,5 @@ def interpolate(start: torch.Tensor, end: torch.Tensor, steps: int) -> torch.Ten
         raise ValueError(f"steps must be an int >= 2, got {steps!r}")
     if start.shape != end.shape:
         raise ValueError(f"start and end must have the same shape, got {tuple(start.shape)} and {tuple(end.shape)}")
-    t = torch.linspace(0, 1, steps, dtype=start.dtype).reshape(-1, *([1] * start.dim()))
+    t = torch.linspace(0, 1, steps, dtype=start.dtype, device=start.device).reshape(-1, *([1] * start.dim()))
     return (1 - t) * start + t * end
