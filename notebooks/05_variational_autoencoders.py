@@ -467,9 +467,10 @@ if not profile.fast:
 # %% [markdown]
 # The KL term pulled every $q(z \mid x)$ towards $\mathcal N(0, I)$, so the codes sit where
 # the prior puts its mass: centred near 0 with a spread of order 1 (printed). Compare the
-# fraction with notebook 04's autoencoder (30 % in its full run): not a perfect match to
-# the prior, but the same region. That is what makes decoding prior samples
-# work: the decoder has been trained where the prior samples.
+# fraction with the one notebook 04's 2-D autoencoder printed in its section 6, whose codes
+# nothing pulled towards a prior. The VAE's codes do not match the prior perfectly either,
+# but they fill the same region, and that is what makes decoding prior samples work: the
+# decoder has been trained where the prior samples.
 #
 # ### Traversals: one latent coordinate at a time
 #
