@@ -54,9 +54,10 @@ def colab_pins() -> dict[str, str]:
 
 
 PINS = colab_pins()
-PROVE_VERSION = ("import ipywidgets, ipykernel, IPython\n"
-                 f"versions = (ipywidgets.__version__, ipykernel.__version__, IPython.__version__)\n"
-                 f"assert versions == {(PINS['ipywidgets'], PINS['ipykernel'], PINS['ipython'])!r}, versions")
+# The last cell of every notebook run here: proves the kernel ran Colab's versions.
+PROVE_VERSION = ("import ipywidgets, ipykernel, IPython, tqdm\n"
+                 "versions = (ipywidgets.__version__, ipykernel.__version__, IPython.__version__, tqdm.__version__)\n"
+                 f"assert versions == {tuple(PINS[k] for k in ('ipywidgets', 'ipykernel', 'ipython', 'tqdm'))!r}, versions")
 
 
 class KernelTrouble(AssertionError):
