@@ -31,9 +31,9 @@ COMPAT = Path(os.environ.get("COURSE_IPYWIDGETS7_DIR", COMPAT))
 REQUIREMENTS = ROOT / "requirements" / "ipywidgets7.txt"
 WIDGET_NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("*.ipynb")
                           if "widgets" in p.read_text())
-# Every cell of every widget notebook takes seconds in the fast profile (the slowest whole
-# notebook, 05, takes about 40 s on one core); a cell still running after this long is stuck,
-# and waiting for nbclient's usual 600 s only hides it for ten minutes.
+# In the fast profile each widget notebook runs whole in 9-38 s here (this test, one pinned
+# core, load 1.4-2.9), so no single cell comes near this: a cell still running after it is
+# stuck, and waiting for nbclient's usual 600 s only hides that for ten minutes.
 CELL_TIMEOUT = 120
 # What a kernel writes when something went wrong outside the cell's own code: a traceback
 # (an exception in a thread is printed, not raised), tornado/pyzmq's "Uncaught exception
