@@ -142,6 +142,9 @@ def in_compat_env(ipywidgets7_env, monkeypatch):
     for key, value in ipywidgets7_env.items():
         monkeypatch.setenv(key, value)            # the kernel inherits this environment
     monkeypatch.setenv("COURSE_PROFILE", "fast")
+    # ipykernel 6 starts debugpy, which warns on every start that Python's frozen modules may
+    # hide breakpoints: noise in the kernel log this test reads.
+    monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 
 def test_progress_bar_and_basic_widgets_under_ipywidgets7(ipywidgets7_env):
