@@ -15,6 +15,12 @@ RANGES = [Requirement(r) for r in PYPROJECT["project"]["dependencies"]
           + PYPROJECT["project"]["optional-dependencies"]["dev"]]
 
 
+# Colab's runtime (googlecolab/backend-info, pip-freeze.txt; DESIGN.md)
+COLAB = {"torch": "2.11.0", "torchvision": "0.26.0", "ipywidgets": "7.7.1",
+         "numpy": "2.1.3", "matplotlib": "3.10.0", "scikit-learn": "1.6.1",
+         "mlxtend": "0.23.4", "tqdm": "4.67.3", "jupytext": "1.19.5", "ipykernel": "6.17.1"}
+
+
 def _pinned_requirements() -> list[Requirement]:
     lines = (ROOT / "requirements" / "pinned.txt").read_text().splitlines()
     return [Requirement(line.split("#")[0]) for line in lines if line.split("#")[0].strip()]
@@ -58,13 +64,24 @@ def test_pinned_set_satisfies_every_range():
 
 def test_ranges_accept_colabs_packages():
     """Installing the course on Colab must not replace its torch (versions: DESIGN.md)."""
-    colab = {"torch": "2.11.0", "torchvision": "0.26.0", "ipywidgets": "7.7.1",
-             "numpy": "2.1.3", "matplotlib": "3.10.0", "scikit-learn": "1.6.1",
-             "mlxtend": "0.23.4", "tqdm": "4.67.3", "jupytext": "1.19.5", "ipykernel": "6.17.1"}
     for req in RANGES:
-        if req.name in colab:
-            assert req.specifier.contains(colab[req.name]), f"{req} rejects Colab's {req.name}"
+        if req.name in COLAB:
+            assert req.specifier.contains(COLAB[req.name]), f"{req} rejects Colab's {req.name}"
     assert PYPROJECT["project"]["requires-python"] == ">=3.10"
+
+
+def test_the_colab_kernel_stack_for_the_widget_tests_is_colabs():
+    """tests/test_ipywidgets7.py runs the notebooks with requirements/ipywidgets7.txt: Colab's versions."""
+    lines = (ROOT / "requirements" / "ipywidgets7.txt").read_text().splitlines()
+    compat = {}
+    for line in lines:
+        if line.split("#")[0].strip():
+            req = Requirement(line.split("#")[0])
+            (spec,) = req.specifier
+            assert spec.operator == "==", f"{req}: requirements/ipywidgets7.txt holds exact versions only"
+            compat[req.name.lower().replace("_", "-")] = spec.version
+    for name in ("ipywidgets", "ipykernel", "tqdm"):
+        assert compat.get(name) == COLAB[name], f"{name}: {compat.get(name)} there, Colab has {COLAB[name]}"
 
 
 def test_the_installed_environment_is_the_pinned_one():
