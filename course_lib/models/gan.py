@@ -33,7 +33,7 @@ from torch.nn import functional as F
 
 __all__ = ["discriminator_loss", "saturating_generator_loss", "non_saturating_generator_loss",
            "GENERATOR_LOSSES", "MLPGenerator", "MLPDiscriminator", "DCGANGenerator",
-           "DCGANDiscriminator", "dcgan_init_", "ConditionalBatchNorm2d", "ConditionalDCGANGenerator",
+           "DCGANDiscriminator", "append_minibatch_std", "dcgan_init_", "ConditionalBatchNorm2d", "ConditionalDCGANGenerator",
            "ConditionalDCGANDiscriminator", "GAN", "discriminator_step", "generator_step",
            "training_step", "make_optimizers", "GeneratorAverage", "train_gan", "sample", "to_unit"]
 
@@ -209,13 +209,14 @@ class DCGANDiscriminator(nn.Module):
     a 7x7 convolution gives one logit per image.
     """
 
-    def __init__(self, channels: int = 32):
+    def __init__(self, channels: int = 32, minibatch_std: bool = False):
         super().__init__()
         c = channels
+        self.minibatch_std = minibatch_std
         self.down1 = nn.Conv2d(1, c, 4, 2, 1)                                       # (N, c, 14, 14)
         self.down2 = nn.Conv2d(c, 2 * c, 4, 2, 1, bias=False)                       # (N, 2c, 7, 7)
         self.norm2 = nn.BatchNorm2d(2 * c)
-        self.out = nn.Conv2d(2 * c, 1, 7, 1, 0)                                     # (N, 1, 1, 1)
+        self.out = nn.Conv2d(2 * c + int(minibatch_std), 1, 7, 1, 0)               # (N, 1, 1, 1)
         dcgan_init_(self)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
@@ -224,7 +225,23 @@ class DCGANDiscriminator(nn.Module):
         return F.leaky_relu(self.norm2(self.down2(h)), 0.2)                        # (N, 2c, 7, 7)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return self.out(self.features(x)).flatten()                                 # (N,)
+        h = self.features(x)
+        if self.minibatch_std:
+            h = append_minibatch_std(h)
+        return self.out(h).flatten()                                                # (N,)
+
+
+def append_minibatch_std(h: torch.Tensor) -> torch.Tensor:
+    r"""(N, C, H, W) -> (N, C+1, H, W): one more channel holding the batch's spread (notebook 06).
+
+    The standard deviation of every feature over the batch, averaged to one number and
+    given to every example as a constant extra channel (Karras et al., 2018, "Progressive
+    growing of GANs", section 3, with one group: the whole batch). A generator that makes
+    too little variety gives its batches a smaller spread than real batches have, and the
+    discriminator can now see that and penalise it.
+    """
+    spread = h.std(dim=0, unbiased=False).mean() if len(h) > 1 else h.new_zeros(())
+    return torch.cat([h, spread.expand(len(h), 1, *h.shape[2:])], dim=1)
 
 
 class ConditionalBatchNorm2d(nn.Module):
