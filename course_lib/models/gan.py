@@ -523,22 +523,51 @@ class GeneratorAverage:
 def train_gan(gan: GAN, loader, epochs: int, *, k: int = 1, generator_loss="non-saturating",
               optimizers: tuple | None = None, lr: float = 2e-4, betas=(0.5, 0.999),
               real_label: float = 1.0, mismatched: bool = False, average: GeneratorAverage | None = None,
-              evaluate: Callable | None = None, checkpoint=None, **fit_kwargs):
+              lr_decay_last: int = 0, evaluate: Callable | None = None, checkpoint=None, **fit_kwargs):
     """Train with ``course_lib.train.fit`` and :func:`training_step` (notebook 06).
 
     ``loader`` yields batches of k*m examples (tensors, or (images, labels) pairs; the
     labels are used only by a conditional GAN). ``real_label`` < 1 turns on one-sided
     label smoothing (:func:`discriminator_loss`); ``mismatched=True`` makes a conditional
     GAN's D matching-aware (:func:`discriminator_step`); ``average``, a :class:`GeneratorAverage`,
-    is updated after every generator step. Progress bar, per-epoch history,
+    is updated after every generator step. ``lr_decay_last`` = N > 0 lowers both players'
+    learning rates linearly over the last N epochs, epoch ``epochs - N + i`` (i = 1..N)
+    running at ``(N + 1 - i) / N`` of the rate the optimizers started with (a common
+    finishing schedule; measured for notebook 06 in docs/gan_tuning.md). Progress bar, per-epoch history,
     checkpoints (both players and both optimizers) and Ctrl-C come from ``fit``.
     Returns ``(history, (g_optimizer, d_optimizer))``.
     """
     from course_lib.train import fit
 
     g_opt, d_opt = optimizers if optimizers is not None else make_optimizers(gan, lr, betas)
+    if not isinstance(lr_decay_last, int) or not 0 <= lr_decay_last <= epochs:
+        raise ValueError(f"lr_decay_last must be an int in [0, epochs={epochs}], got {lr_decay_last!r}")
+    base_rates = [[group["lr"] for group in opt.param_groups] for opt in (g_opt, d_opt)]
+    done = [0]
+    if checkpoint is not None and fit_kwargs.get("resume", True):
+        from pathlib import Path
+        from course_lib.train import load_checkpoint
+        if Path(checkpoint).exists():
+            done[0] = load_checkpoint(checkpoint)["epoch"]
+
+    def set_rates():                            # the rates for epoch done[0] + 1
+        left = epochs - done[0]
+        scale = min(1.0, left / lr_decay_last) if lr_decay_last else 1.0
+        for opt, rates in zip((g_opt, d_opt), base_rates):
+            for group, rate in zip(opt.param_groups, rates):
+                group["lr"] = rate * scale
+
+    def end_of_epoch(model):
+        out = evaluate(model) if evaluate is not None else {}
+        done[0] += 1
+        return out
+
+    rates_for = [-1]
 
     def step(batch):
+        if rates_for[0] != done[0]:             # first batch of an epoch (after fit loaded any checkpoint)
+            set_rates()
+            rates_for[0] = done[0]
         if isinstance(batch, (list, tuple)):
             real, labels = batch[0], batch[1] if len(batch) > 1 else None
         else:
@@ -550,7 +579,8 @@ def train_gan(gan: GAN, loader, epochs: int, *, k: int = 1, generator_loss="non-
             average.update(gan.generator)
         return logs
 
-    history = fit(gan, loader, step=step, optimizer=[g_opt, d_opt], epochs=epochs, evaluate=evaluate,
+    history = fit(gan, loader, step=step, optimizer=[g_opt, d_opt], epochs=epochs,
+                  evaluate=end_of_epoch,
                   checkpoint=checkpoint, **fit_kwargs)
     return history, (g_opt, d_opt)
 
