@@ -31,6 +31,17 @@ from course_lib import data, metrics, runtime
 from course_lib.models import gan as G
 
 
+class _Several:
+    """Several GeneratorAverages updated together (one run measures several decays)."""
+
+    def __init__(self, averages):
+        self.averages = averages
+
+    def update(self, generator):
+        for a in self.averages.values():
+            a.update(generator)
+
+
 def parse():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--conditional", action="store_true")
@@ -43,7 +54,10 @@ def parse():
     p.add_argument("--beta1", type=float, default=0.5)
     p.add_argument("--real-label", type=float, default=1.0)
     p.add_argument("--mismatched", action="store_true", help="matching-aware D (conditional only)")
-    p.add_argument("--ema", type=float, default=0.0, help="GeneratorAverage decay (0: none)")
+    p.add_argument("--mbstd", action="store_true", help="minibatch standard deviation channel in D")
+    p.add_argument("--lr-decay-last", type=int, default=0,
+                   help="decay both learning rates linearly to zero over the last N epochs (0: constant)")
+    p.add_argument("--ema", type=str, default="0", help="GeneratorAverage decays, comma-separated (0: none)")
     p.add_argument("--n-metric", type=int, default=1000)
     p.add_argument("--eval-at", type=str, default="5,10,15,20")
     p.add_argument("--seed", type=int, default=0)
@@ -64,12 +78,14 @@ def main():
         gan = G.GAN(G.ConditionalDCGANGenerator(args.latent, args.channels),
                     G.ConditionalDCGANDiscriminator(args.channels))
     else:
-        gan = G.GAN(G.DCGANGenerator(args.latent, args.channels), G.DCGANDiscriminator(args.channels))
+        gan = G.GAN(G.DCGANGenerator(args.latent, args.channels), G.DCGANDiscriminator(args.channels, minibatch_std=args.mbstd))
     betas = (args.beta1, 0.999)
     opts = (torch.optim.Adam(gan.generator.parameters(), lr=args.lr_g, betas=betas),
             torch.optim.Adam(gan.discriminator.parameters(), lr=args.lr_d, betas=betas))
 
-    average = G.GeneratorAverage(gan.generator, args.ema) if args.ema > 0 else None
+    decays = [float(d) for d in args.ema.split(",") if float(d) > 0]
+    averages = {d: G.GeneratorAverage(gan.generator, d) for d in decays}
+    average = _Several(averages) if averages else None
     n = args.n_metric
     test_features = metrics.classifier_features(test.images)
     n_sets = min(4, len(train) // n)         # the floor: disjoint sets of n real training digits, as notebook 06
@@ -84,17 +100,23 @@ def main():
 
     def measure(model):
         epoch[0] += 1
+        if args.lr_decay_last:               # the rate for the next epoch: linear to 0 over the last N epochs
+            left = args.epochs - epoch[0]
+            scale = min(1.0, left / args.lr_decay_last)
+            for opt, lr in zip(opts, (args.lr_g, args.lr_d)):
+                for group in opt.param_groups:
+                    group["lr"] = lr * scale
         if epoch[0] not in eval_at:
             return {}
         t0 = time.perf_counter()
         z = torch.randn(n, args.latent, generator=torch.Generator().manual_seed(123))
         asked = torch.arange(10).repeat(n // 10) if args.conditional else None
         out = {"epoch": epoch[0], "train_seconds": round(t0 - started - spent["eval"], 1)}
-        modes = ["eval", "train"] + (["ema"] if average is not None else [])
+        modes = ["eval", "train"] + [f"ema{d:g}" if len(decays) > 1 else "ema" for d in decays]
         for mode in modes:
             gen = model.generator
-            if mode == "ema":
-                gen = average.refresh_batch_norm()
+            if mode.startswith("ema"):
+                gen = averages[float(mode[3:]) if len(decays) > 1 else decays[0]].refresh_batch_norm()
                 fakes = G.to_unit(G.sample(gen, n, labels=asked, z=z))
             elif mode == "eval":
                 fakes = G.to_unit(G.sample(gen, n, labels=asked, z=z))

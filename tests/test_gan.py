@@ -479,3 +479,49 @@ def test_mismatched_discriminator_step_counts_real_images_with_wrong_labels_as_f
     with pytest.raises(ValueError, match="mismatched=True needs the labels"):
         G.discriminator_step(G.DCGANGenerator(16, 4), G.DCGANDiscriminator(4), torch.optim.SGD(
             G.DCGANDiscriminator(4).parameters(), lr=0.1), real, None, mismatched=True)
+
+
+def test_train_gan_decays_both_learning_rates_over_the_last_epochs_and_resumes_the_schedule(tmp_path):
+    real = data.ring_of_gaussians().sample(64, seed=0)
+    loader = torch.utils.data.DataLoader(real, batch_size=32)
+    seen = []
+
+    def rates(opts):
+        return lambda model: seen.append(tuple(o.param_groups[0]["lr"] for o in opts)) or {}
+
+    torch.manual_seed(0)
+    gan = G.GAN(G.MLPGenerator(2, 2, 8), G.MLPDiscriminator(2, 8))
+    opts = G.make_optimizers(gan, lr=1e-3, d_lr=4e-3)
+    G.train_gan(gan, loader, 4, optimizers=opts, lr_decay_last=2, evaluate=rates(opts), progress=False, verbose=False)
+    # the rate each epoch ran at (read at its end): epochs 1-2 full, 3 at 2/2, 4 at 1/2
+    assert seen == [(1e-3, 4e-3), (1e-3, 4e-3), (1e-3, 4e-3), (5e-4, 2e-3)]
+    # resumed after 3 of 4 epochs: the last epoch still runs at half the rate
+    path = tmp_path / "gan.pt"
+    seen.clear()
+    gan = G.GAN(G.MLPGenerator(2, 2, 8), G.MLPDiscriminator(2, 8))
+    opts = G.make_optimizers(gan, lr=1e-3)
+    G.train_gan(gan, loader, 3, optimizers=opts, checkpoint=path, evaluate=rates(opts), progress=False, verbose=False)
+    gan = G.GAN(G.MLPGenerator(2, 2, 8), G.MLPDiscriminator(2, 8))
+    opts = G.make_optimizers(gan, lr=1e-3)
+    G.train_gan(gan, loader, 4, optimizers=opts, lr_decay_last=2, checkpoint=path, evaluate=rates(opts),
+                progress=False, verbose=False)
+    assert seen[-1] == (5e-4, 5e-4)
+    for bad in (-1, 5, 1.5):
+        with pytest.raises(ValueError, match="lr_decay_last"):
+            G.train_gan(gan, loader, 4, lr_decay_last=bad, progress=False, verbose=False)
+
+
+def test_minibatch_std_channel_is_the_batch_spread_and_off_by_default():
+    h = torch.randn(6, 3, 2, 2)
+    out = G.append_minibatch_std(h)
+    assert out.shape == (6, 4, 2, 2) and torch.equal(out[:, :3], h)
+    assert torch.allclose(out[:, 3], h.std(0, unbiased=False).mean().expand(6, 2, 2))
+    assert torch.equal(G.append_minibatch_std(h[:1])[:, 3], torch.zeros(1, 2, 2))
+    plain, with_std = G.DCGANDiscriminator(8), G.DCGANDiscriminator(8, minibatch_std=True)
+    assert plain.out.in_channels == 16 and with_std.out.in_channels == 17
+    x = torch.rand(4, 1, 28, 28) * 2 - 1
+    assert with_std(x).shape == (4,)
+    # the same image scores differently in a varied batch and in a batch of copies
+    with_std.eval()
+    varied, copies = with_std(x)[0], with_std(x[:1].expand(4, -1, -1, -1))[0]
+    assert not torch.isclose(varied, copies)

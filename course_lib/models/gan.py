@@ -33,7 +33,7 @@ from torch.nn import functional as F
 
 __all__ = ["discriminator_loss", "saturating_generator_loss", "non_saturating_generator_loss",
            "GENERATOR_LOSSES", "MLPGenerator", "MLPDiscriminator", "DCGANGenerator",
-           "DCGANDiscriminator", "dcgan_init_", "ConditionalBatchNorm2d", "ConditionalDCGANGenerator",
+           "DCGANDiscriminator", "append_minibatch_std", "dcgan_init_", "ConditionalBatchNorm2d", "ConditionalDCGANGenerator",
            "ConditionalDCGANDiscriminator", "GAN", "discriminator_step", "generator_step",
            "training_step", "make_optimizers", "GeneratorAverage", "train_gan", "sample", "to_unit"]
 
@@ -209,13 +209,14 @@ class DCGANDiscriminator(nn.Module):
     a 7x7 convolution gives one logit per image.
     """
 
-    def __init__(self, channels: int = 32):
+    def __init__(self, channels: int = 32, minibatch_std: bool = False):
         super().__init__()
         c = channels
+        self.minibatch_std = minibatch_std
         self.down1 = nn.Conv2d(1, c, 4, 2, 1)                                       # (N, c, 14, 14)
         self.down2 = nn.Conv2d(c, 2 * c, 4, 2, 1, bias=False)                       # (N, 2c, 7, 7)
         self.norm2 = nn.BatchNorm2d(2 * c)
-        self.out = nn.Conv2d(2 * c, 1, 7, 1, 0)                                     # (N, 1, 1, 1)
+        self.out = nn.Conv2d(2 * c + int(minibatch_std), 1, 7, 1, 0)               # (N, 1, 1, 1)
         dcgan_init_(self)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
@@ -224,7 +225,23 @@ class DCGANDiscriminator(nn.Module):
         return F.leaky_relu(self.norm2(self.down2(h)), 0.2)                        # (N, 2c, 7, 7)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return self.out(self.features(x)).flatten()                                 # (N,)
+        h = self.features(x)
+        if self.minibatch_std:
+            h = append_minibatch_std(h)
+        return self.out(h).flatten()                                                # (N,)
+
+
+def append_minibatch_std(h: torch.Tensor) -> torch.Tensor:
+    r"""(N, C, H, W) -> (N, C+1, H, W): one more channel holding the batch's spread (notebook 06).
+
+    The standard deviation of every feature over the batch, averaged to one number and
+    given to every example as a constant extra channel (Karras et al., 2018, "Progressive
+    growing of GANs", section 3, with one group: the whole batch). A generator that makes
+    too little variety gives its batches a smaller spread than real batches have, and the
+    discriminator can now see that and penalise it.
+    """
+    spread = h.std(dim=0, unbiased=False).mean() if len(h) > 1 else h.new_zeros(())
+    return torch.cat([h, spread.expand(len(h), 1, *h.shape[2:])], dim=1)
 
 
 class ConditionalBatchNorm2d(nn.Module):
@@ -506,22 +523,51 @@ class GeneratorAverage:
 def train_gan(gan: GAN, loader, epochs: int, *, k: int = 1, generator_loss="non-saturating",
               optimizers: tuple | None = None, lr: float = 2e-4, betas=(0.5, 0.999),
               real_label: float = 1.0, mismatched: bool = False, average: GeneratorAverage | None = None,
-              evaluate: Callable | None = None, checkpoint=None, **fit_kwargs):
+              lr_decay_last: int = 0, evaluate: Callable | None = None, checkpoint=None, **fit_kwargs):
     """Train with ``course_lib.train.fit`` and :func:`training_step` (notebook 06).
 
     ``loader`` yields batches of k*m examples (tensors, or (images, labels) pairs; the
     labels are used only by a conditional GAN). ``real_label`` < 1 turns on one-sided
     label smoothing (:func:`discriminator_loss`); ``mismatched=True`` makes a conditional
     GAN's D matching-aware (:func:`discriminator_step`); ``average``, a :class:`GeneratorAverage`,
-    is updated after every generator step. Progress bar, per-epoch history,
+    is updated after every generator step. ``lr_decay_last`` = N > 0 lowers both players'
+    learning rates linearly over the last N epochs, epoch ``epochs - N + i`` (i = 1..N)
+    running at ``(N + 1 - i) / N`` of the rate the optimizers started with (a common
+    finishing schedule; measured for notebook 06 in docs/gan_tuning.md). Progress bar, per-epoch history,
     checkpoints (both players and both optimizers) and Ctrl-C come from ``fit``.
     Returns ``(history, (g_optimizer, d_optimizer))``.
     """
     from course_lib.train import fit
 
     g_opt, d_opt = optimizers if optimizers is not None else make_optimizers(gan, lr, betas)
+    if not isinstance(lr_decay_last, int) or not 0 <= lr_decay_last <= epochs:
+        raise ValueError(f"lr_decay_last must be an int in [0, epochs={epochs}], got {lr_decay_last!r}")
+    base_rates = [[group["lr"] for group in opt.param_groups] for opt in (g_opt, d_opt)]
+    done = [0]
+    if checkpoint is not None and fit_kwargs.get("resume", True):
+        from pathlib import Path
+        from course_lib.train import load_checkpoint
+        if Path(checkpoint).exists():
+            done[0] = load_checkpoint(checkpoint)["epoch"]
+
+    def set_rates():                            # the rates for epoch done[0] + 1
+        left = epochs - done[0]
+        scale = min(1.0, left / lr_decay_last) if lr_decay_last else 1.0
+        for opt, rates in zip((g_opt, d_opt), base_rates):
+            for group, rate in zip(opt.param_groups, rates):
+                group["lr"] = rate * scale
+
+    def end_of_epoch(model):
+        out = evaluate(model) if evaluate is not None else {}
+        done[0] += 1
+        return out
+
+    rates_for = [-1]
 
     def step(batch):
+        if rates_for[0] != done[0]:             # first batch of an epoch (after fit loaded any checkpoint)
+            set_rates()
+            rates_for[0] = done[0]
         if isinstance(batch, (list, tuple)):
             real, labels = batch[0], batch[1] if len(batch) > 1 else None
         else:
@@ -533,7 +579,8 @@ def train_gan(gan: GAN, loader, epochs: int, *, k: int = 1, generator_loss="non-
             average.update(gan.generator)
         return logs
 
-    history = fit(gan, loader, step=step, optimizer=[g_opt, d_opt], epochs=epochs, evaluate=evaluate,
+    history = fit(gan, loader, step=step, optimizer=[g_opt, d_opt], epochs=epochs,
+                  evaluate=end_of_epoch,
                   checkpoint=checkpoint, **fit_kwargs)
     return history, (g_opt, d_opt)
 
