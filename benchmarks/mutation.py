@@ -71,6 +71,26 @@ TARGETS: dict[str, tuple[str, list[str], list[str] | None, str]] = {
                    "check_frequencies")],
                "the parts that decide pass or fail (every check cell of every assignment "
                "compares through them); the wording of hints and messages is left out"),
+    # The grading package without a kernel (running a submission takes seconds per mutant):
+    # what the grader decides and writes around the runs. docs/mutation.md lists what is left out.
+    "grade-offline": ("course_lib/grading/grade.py",
+                      ["tests/test_grade_offline.py", "tests/test_cli.py"],
+                      [f"course_lib.grading.grade.x_{name}__mutmut_*" for name in (
+                          "check_arguments", "find_submissions", "points_csv", "feedback_markdown",
+                          "_result_from_json", "grade_folder", "_sha256", "_error_text", "_describe",
+                          "_guard_cell", "exercise_of_cells", "checks_by_exercise", "build_graded_notebook",
+                          "kernel_environment", "_kernelspec_dir")]
+                      + ["course_lib.grading.grade.x\u01c1Limits\u01c1*", "course_lib.grading.grade.x\u01c1Result\u01c1*"],
+                      "command-line limits, the graded notebook's assembly (guard, wrapped checks, "
+                      "tokens), the kernel's environment, points.csv, feedback, stored results, re-runs"),
+    "submissions": ("course_lib/grading/submissions.py",
+                    ["tests/test_grade_offline.py", "tests/test_cli.py"], None,
+                    "which of a student's cells are graded: matching by grade id or function, size "
+                    "limits, the screen's refusals, rejection of files of another assignment"),
+    "screen": ("course_lib/grading/screen.py",
+               ["tests/test_screen.py", "tests/test_grade_offline.py"], None,
+               "the static screen of solution cells: a refusal costs an honest student an exercise, "
+               "a miss opens a route around the run-time defences"),
 }
 
 
