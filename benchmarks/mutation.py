@@ -65,7 +65,7 @@ TARGETS: dict[str, tuple[str, list[str], list[str] | None, str]] = {
     "checks": ("course_lib/checks.py",
                ["tests/test_checks.py", "tests/test_checks_mutants.py"],
                [f"course_lib.checks.x_{name}__mutmut_*" for name in (
-                   "_as_tensor", "_clone_args", "_call", "_same", "_close", "_constant",
+                   "_as_tensor", "_clone_args", "_unchanged", "_call", "_same", "_close", "_constant",
                    "check_function", "call", "check_close", "check_property", "check_shape",
                    "check_dtype", "check_gradient_flow", "_as_tensor_keep_grad", "check_causal",
                    "check_frequencies")],
