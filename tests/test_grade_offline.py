@@ -112,7 +112,7 @@ def test_the_kernel_spec_gets_the_memory_limit_and_a_cpu_limit_past_every_time_l
     assert argv[argv.index("--memory-mb") + 1] == "2048"
     assert argv[argv.index("--cpu-seconds") + 1] == str(40 + 3 * 20 + 8 + 30)
     assert argv[-3:] == ["-f", "{connection_file}", "--HistoryManager.enabled=False"]
-    assert spec["language"] == "python"
+    assert spec["language"] == "python" and spec["display_name"] == "course grader"
 
 
 # ----------------------------------------------------------------------------------------
