@@ -523,3 +523,23 @@ def test_an_input_with_a_nan_is_unchanged_but_a_change_beside_it_is_caught():
     assert not checks._unchanged(torch.tensor([1, 2]), torch.tensor([1, 3]))
     assert not checks._unchanged(torch.ones(2), torch.ones(1, 2))
     assert not checks._unchanged(torch.tensor([float("nan")]), torch.tensor([1.0]))
+
+
+def test_pytest_shows_no_frame_of_the_checks_in_a_failure():
+    """``__tracebackhide__``: a failed check in a test (tests/test_a*.py, the release's tests) points
+    at the test's line, not into checks.py (a notebook shows the message only, see test_checks)."""
+    def hidden(check, *args, **kwargs):
+        with pytest.raises(AssertionError) as err:
+            check(*args, **kwargs)
+        return [entry.path for entry in err.traceback.filter(err) if str(entry.path).endswith("checks.py")]
+
+    x = torch.ones(2)
+    assert hidden(checks.check_function, lambda v: v * 3, identity, [(x,)], name="f") == []
+    assert hidden(checks.check_function, lambda v: None, identity, [(x,)], name="f") == []        # _as_tensor
+    assert hidden(checks.check_function, lambda v: 1 / 0, identity, [(x,)], name="f") == []       # _call
+    assert hidden(checks.check_function, lambda v: torch.rand(2), identity, [(x,)], name="f") == []  # nondeterminism
+    assert hidden(checks.call, lambda: None, name="f") == []
+    assert hidden(checks.check_close, torch.ones(1), 2.0, name="v") == []
+    assert hidden(checks.check_property, "p", torch.ones(1), 2.0, hint="h") == []
+    assert hidden(checks.check_shape, x, (3,), name="v") == []
+    assert hidden(checks.check_dtype, x, torch.long, name="v") == []
