@@ -543,3 +543,14 @@ def test_pytest_shows_no_frame_of_the_checks_in_a_failure():
     assert hidden(checks.check_property, "p", torch.ones(1), 2.0, hint="h") == []
     assert hidden(checks.check_shape, x, (3,), name="v") == []
     assert hidden(checks.check_dtype, x, torch.long, name="v") == []
+
+
+@pytest.mark.gpu
+def test_check_causal_puts_its_input_on_the_layer_s_device():
+    """A layer on the GPU gets its input there (skipped without CUDA: on a CPU every choice of
+    device is the CPU, so docs/mutation.md lists those mutants as equivalent here)."""
+    conv = torch.nn.Conv1d(1, 1, 3, padding=1).to("cuda")
+    with torch.no_grad():
+        conv.weight[..., 1:] = 0
+    checks.check_causal(lambda x: conv(torch.nn.functional.pad(x, (1, 0))[..., :-1]), (1, 1, 4), mask_type="A")
+    checks.check_causal(torch.nn.Sequential(conv), (1, 1, 4), mask_type="A")
