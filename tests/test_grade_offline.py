@@ -165,10 +165,13 @@ def test_a_check_cell_before_the_first_solution_cell_is_an_error(source):
 def test_the_kernel_environment_is_minimal_and_local_to_the_submission(tmp_path, monkeypatch):
     monkeypatch.setenv("GRADER_TEST_SECRET", "x")
     monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
     monkeypatch.delenv("COURSE_PROFILE", raising=False)
     monkeypatch.setenv("COURSE_DATA_DIR", "/data/here")
     env = grade.kernel_environment(tmp_path)
-    assert "GRADER_TEST_SECRET" not in env and env["LANG"] == "C.UTF-8"
+    assert "GRADER_TEST_SECRET" not in env and env["LANG"] == env["LC_ALL"] == "C.UTF-8"
+    assert env["PATH"] == "/usr/bin:/bin"
     assert env["HOME"] == env["TMPDIR"] == str(tmp_path)
     assert env["IPYTHONDIR"] == str(tmp_path / ".ipython") and env["MPLCONFIGDIR"] == str(tmp_path / ".matplotlib")
     assert env["MPLBACKEND"] == "Agg" and env["OMP_NUM_THREADS"] == env["COURSE_CPU_THREADS"] == "1"
@@ -223,7 +226,9 @@ def test_points_csv_has_a_row_per_student_sorted_and_a_column_per_check(source):
                        incidents=["ex_square: timed out", "ex_cube: kernel died"]),
                _result("amy", (2.0, 1.0, 1.5))]
     results[0].checks = results[0].checks[1:]                     # a check with no result scores 0
-    rows = list(csv.reader(io.StringIO(grade.points_csv(results, source))))
+    text = grade.points_csv(results, source)
+    assert "\r" not in text and text.endswith("\n")
+    rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["student", "ex_square_check", "ex_square_check2", "ex_cube_check", "total", "status",
                        "flagged", "incidents"]
     assert rows[1] == ["amy", "2", "1", "1.5", "4.5", "graded", "", ""]
@@ -476,3 +481,20 @@ def test_every_cell_missing_but_a_lost_one_found_by_its_function_is_not_rejected
 def test_defined_functions_are_top_level_defs_and_classes():
     assert submissions._defined_functions("def f():\n    def g(): pass\nclass C: pass\nx = 1") == {"f", "C"}
     assert submissions._defined_functions("def f(:") == set()
+
+
+def test_an_interrupted_batch_keeps_what_was_finished(source, tmp_path, monkeypatch):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name in ("amy", "bob"):
+        (subs / f"{name}.ipynb").write_text(name)
+
+    def fake_grade_one(path, source_, limits, kernel_dirs):
+        if path.stem == "bob":
+            raise KeyboardInterrupt
+        return grade.Result(student=path.stem, submission=path.name, sha256=grade._sha256(path), status="graded")
+
+    monkeypatch.setattr(grade, "grade_one", fake_grade_one)
+    with pytest.raises(KeyboardInterrupt):
+        grade.grade_folder(source, grade.find_submissions(subs), tmp_path / "out", grade.Limits(), log=lambda m: None)
+    assert (tmp_path / "out" / "results" / "amy.json").exists() and not (tmp_path / "out" / "points.csv").exists()
