@@ -282,3 +282,35 @@ def test_modules_bound_by_from_imports_are_known_to_be_modules():
     assert refused and "replaces a function, class or module of `torch.nn`" in refused[0]
     assert _refused("from numpy import linalg\nlinalg.norm = None")
     assert not _refused("from scipy import special\nspecial.erf = None")   # not a module the grader knows
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("import torch._dynamo", "refused: `import torch._dynamo` is not allowed"),
+    ("import os.path", "refused: `import os.path` is not allowed"),
+    ("from torch import load", "refused: importing `load` from `torch` is not allowed"),
+    ("from torch import compile", "refused: importing `compile` from `torch` is not allowed"),
+    ("from torch.utils import cpp_extension", "refused: importing `cpp_extension` from `torch.utils`"),
+    ("x = _5", "refused: `_5` is not allowed"),
+    ("x = _iii", "refused: `_iii` is not allowed"),
+    ("x = 'sys._getframe'", "refused: a string that names `_getframe`"),
+    ("import course_lib\nx = course_lib.checks", "refused: `course_lib.checks` is the course's checking code"),
+    ("import course_lib\nx = course_lib.grading", "refused: `course_lib.grading` is the course's checking code"),
+    ("probability.x = 1", "refused: `probability.x = ...` changes the course's code"),
+    ("torch = 3", "flagged: rebinds `torch`, a module name of the instructor's notebook (check cells"),
+    ("print(torch)", "flagged: binds or passes the module `torch` as a value"),
+    ("(a or b).x = 1", "flagged: assigns to an attribute of `an expression`, which this cell did not create"),
+    ("make().x = 1", "flagged: assigns to an attribute of `make`, which this cell did not create"),
+    ("import torch.nn as nn", None),
+    ("x = '__init__'", None),
+    ("def f():\n    torch = 3\n    return torch", None),
+    ("def f(getattr):\n    return getattr(1)", None),
+    ("class M(nn.Module):\n    pass", None),
+    ("x = type(3)", None),
+    ("def f(self):\n    return hasattr(self, 'w' + 'x')", None),
+])
+def test_more_rules_of_the_screen(source, expected):
+    found = [f"{f.severity}: {f.reason}" for f in screen_source(source)]
+    if expected is None:
+        assert found == []
+    else:
+        assert any(f.startswith(expected) for f in found), found
