@@ -565,3 +565,14 @@ class _Shifted(torch.nn.Module):
 
     def forward(self, x):
         return self.inner(x)[..., :-1]
+
+
+def test_the_wrong_positions_use_exact_integers_and_the_tolerance_for_floats():
+    big = torch.arange(13) + 10**6                               # integers: off by one is wrong, however large
+    text = message_of(checks.check_function, lambda v: torch.where(v == 10**6 + 4, v + 1, v), identity, [(big,)],
+                      name="f")
+    assert "  wrong:    at [4]: expected 1000004, found 1000005 (input 1000004)" in text.split("\n")
+    # an integer answer expected, floats found: within the tolerance is right, only index 5 is listed
+    text = message_of(checks.check_function, lambda v: v.double() + 1e-7 + (v == 5).double(), identity,
+                      [(torch.arange(13),)], name="f")
+    assert "at [5]: expected 5, found 6" in text and "at [0]" not in text and "and 1 more" not in text
