@@ -576,3 +576,15 @@ def test_the_wrong_positions_use_exact_integers_and_the_tolerance_for_floats():
     text = message_of(checks.check_function, lambda v: v.double() + 1e-7 + (v == 5).double(), identity,
                       [(torch.arange(13),)], name="f")
     assert "at [5]: expected 5, found 6" in text and "at [0]" not in text and "and 1 more" not in text
+
+
+def test_the_diagnosis_uses_the_check_s_tolerances():
+    a = torch.tensor([1.0, 2.0, 3.5], dtype=torch.float64)
+    b = torch.tensor([0.5, 1.5, 0.25], dtype=torch.float64)
+    reference = lambda a, b: a - 2 * b                                 # noqa: E731
+    swapped_rel = lambda a, b: (b - 2 * a) * (1 + 5e-6)                # noqa: E731  swapped, within rtol 1e-5
+    assert "swapped the two arguments" in message_of(checks.check_function, swapped_rel, reference, [(a, b)],
+                                                     name="f")
+    swapped_abs = lambda a, b: (b - 2 * a) + 5e-4                      # noqa: E731  swapped, within atol 1e-3
+    assert "swapped the two arguments" in message_of(checks.check_function, swapped_abs, reference, [(a, b)],
+                                                     name="f", rtol=0.0, atol=1e-3)
