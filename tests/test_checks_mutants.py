@@ -254,6 +254,8 @@ def test_the_causality_messages_in_full():
         "`L`'s output depends on no input at all.\n  likely mistake: the mask zeroes every weight, or the input "
         "is not used.")
     assert message_of(causal, lambda x: x, (1, 1, 4), mask_type="A").startswith("`layer` is not causal")
+    assert message_of(causal, lambda x: [x], (1, 1, 4), mask_type="A", name="L").startswith(
+        "`L` should return a torch.Tensor")
 
 
 def test_the_frequency_messages_in_full():
@@ -451,7 +453,11 @@ def test_tolerances_of_the_helpers():
     assert checks._constant(torch.tensor([0.0, 5e-6]), atol=1e-5) == 0.0
     assert checks._constant(torch.tensor([0.0, 5e-6])) is None
     assert checks._same(torch.tensor([1.0 + 1e-4]), torch.tensor([1.0]), 2e-4, 0.0)     # rtol is used
-    assert checks._same(torch.tensor([1, 2]), torch.tensor([1.0, 2.0 + 1e-7]), 1e-5, 1e-6)  # int found, float expected
+    assert checks._same(torch.tensor([1, 2]), torch.tensor([1.0, 2.0 + 1e-7], dtype=torch.float64), 1e-5, 1e-6)
+    assert not checks._same(torch.tensor([0.5, 0.0]), torch.tensor([True, False]), 1.0, 1.0)  # 0.5 is not True
+    assert not checks._same(torch.tensor([2, 0]), torch.tensor([True, False]), 1.0, 1.0)
+    assert checks._same(torch.tensor([1.0, 0.0]), torch.tensor([True, False]), 0.0, 0.0)
+    assert checks._same(torch.tensor([True, False]), torch.tensor([1, 0]), 0.0, 0.0)
     assert checks._same(torch.tensor([1, 2], dtype=torch.int32), torch.tensor([1, 2]), 0.0, 0.0)
     assert checks._same(torch.tensor([1, 0], dtype=torch.uint8), torch.tensor([True, False]), 0.0, 0.0)
 
@@ -588,3 +594,10 @@ def test_the_diagnosis_uses_the_check_s_tolerances():
     swapped_abs = lambda a, b: (b - 2 * a) + 5e-4                      # noqa: E731  swapped, within atol 1e-3
     assert "swapped the two arguments" in message_of(checks.check_function, swapped_abs, reference, [(a, b)],
                                                      name="f", rtol=0.0, atol=1e-3)
+
+
+def test_the_wrong_positions_use_the_check_s_rtol():
+    x = torch.arange(1.0, 14.0, dtype=torch.float64)
+    off = lambda v: torch.where(v == 7, v + 1, v * (1 + 1e-4))    # noqa: E731  within rtol 1e-3 but at 7
+    text = message_of(checks.check_function, off, identity, [(x,)], name="f", rtol=1e-3)
+    assert "  wrong:    at [6]: expected 7, found 8 (input 7)" in text.split("\n")
