@@ -70,7 +70,7 @@ TARGETS: dict[str, tuple[str, list[str], list[str] | None, str]] = {
                    "check_dtype", "check_gradient_flow", "_as_tensor_keep_grad", "check_causal",
                    "check_frequencies")],
                "the parts that decide pass or fail (every check cell of every assignment "
-               "compares through them); the wording of hints and messages is left out"),
+               "compares through them) and the messages they raise; the generic diagnosis is left out"),
     # The grading package without a kernel (running a submission takes seconds per mutant):
     # what the grader decides and writes around the runs. docs/mutation.md lists what is left out.
     "grade-offline": ("course_lib/grading/grade.py",
