@@ -99,7 +99,9 @@ def scratch_pyproject(module: str, tests: list[str], work: Path) -> str:
     text = (ROOT / "pyproject.toml").read_text()
     shared = tomllib.loads(text).get("tool", {}).get("mutmut", {})
     text = re.sub(r"(?ms)^\[tool\.mutmut\]\n.*?(?=^\[|\Z)", "", text)
+    # solutions/: the grading targets' tests load an assignment (A0) from it
     settings = dict(shared, source_paths=["course_lib"], only_mutate=[module],
+                    also_copy=list(dict.fromkeys(shared.get("also_copy", []) + ["solutions"])),
                     pytest_add_cli_args_test_selection=[
                         t for t in tests if not t.startswith("tests/") or (work / t).exists()])
     lines = ["[tool.mutmut]"] + [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
@@ -120,10 +122,14 @@ def prepare(target: str, baseline: str | None = None) -> Path:
         shutil.copytree(ROOT / "tests", work / "tests",
                         ignore=shutil.ignore_patterns("__pycache__", "corpus"))
         shutil.copy2(ROOT / "conftest.py", work / "conftest.py")
+        shutil.copytree(ROOT / "solutions", work / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
     else:
-        archive = subprocess.run(["git", "archive", baseline, "course_lib", "tests", "conftest.py"],
+        archive = subprocess.run(["git", "archive", baseline, "course_lib", "tests", "conftest.py", "solutions"],
                                  cwd=ROOT, capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(work), "--exclude=tests/corpus"], input=archive, check=True)
+    if not any((work / t).exists() for t in tests if t.startswith("tests/")):
+        # with no test file mutmut would run the whole suite (kernels and all) once per mutant
+        raise SystemExit(f"{target}: none of {tests} exists in {baseline or 'the working tree'}")
     (work / "pyproject.toml").write_text(scratch_pyproject(module, tests, work))
     return work
 
