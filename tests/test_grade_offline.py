@@ -498,3 +498,22 @@ def test_an_interrupted_batch_keeps_what_was_finished(source, tmp_path, monkeypa
     with pytest.raises(KeyboardInterrupt):
         grade.grade_folder(source, grade.find_submissions(subs), tmp_path / "out", grade.Limits(), log=lambda m: None)
     assert (tmp_path / "out" / "results" / "amy.json").exists() and not (tmp_path / "out" / "points.csv").exists()
+
+
+def test_the_feedback_in_full(source):
+    from course_lib.viz import markdown_table
+
+    r = _result(reasons=["a note"], flags=["ex_cube: line 1: x"])
+    table = markdown_table(["check", "points", "result"],
+                           [["ex_square_check", "2 / 2", "passed"], ["ex_square_check2", "0 / 1", "failed"],
+                            ["ex_cube_check", "1.5 / 1.5", "passed"]], align="lrl")
+    assert grade.feedback_markdown(r, source) == (
+        "# tiny: feedback for bob\n\n**Score: 3.5 / 4.5**  (graded)\n\n"
+        "## Notes on your submission\n\n- a note\n\n"
+        "## Marked for your instructor to read (this costs no points)\n\n- ex_cube: line 1: x\n\n"
+        f"## Checks\n\n{table}\n\n"
+        "## What went wrong\n\n### ex_square_check2\n\n```\nex_square_check2 failed: the hint\n```\n")
+
+
+def test_error_text_keeps_the_message_s_own_characters():
+    assert grade._error_text({"ename": "ValueError", "evalue": "bad X"}, None) == "ValueError: bad X"
