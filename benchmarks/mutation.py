@@ -65,12 +65,32 @@ TARGETS: dict[str, tuple[str, list[str], list[str] | None, str]] = {
     "checks": ("course_lib/checks.py",
                ["tests/test_checks.py", "tests/test_checks_mutants.py"],
                [f"course_lib.checks.x_{name}__mutmut_*" for name in (
-                   "_as_tensor", "_clone_args", "_call", "_same", "_close", "_constant",
+                   "_as_tensor", "_clone_args", "_unchanged", "_call", "_same", "_close", "_constant",
                    "check_function", "call", "check_close", "check_property", "check_shape",
                    "check_dtype", "check_gradient_flow", "_as_tensor_keep_grad", "check_causal",
                    "check_frequencies")],
                "the parts that decide pass or fail (every check cell of every assignment "
-               "compares through them); the wording of hints and messages is left out"),
+               "compares through them) and the messages they raise; the generic diagnosis is left out"),
+    # The grading package without a kernel (running a submission takes seconds per mutant):
+    # what the grader decides and writes around the runs. docs/mutation.md lists what is left out.
+    "grade-offline": ("course_lib/grading/grade.py",
+                      ["tests/test_grade_offline.py", "tests/test_cli.py"],
+                      [f"course_lib.grading.grade.x_{name}__mutmut_*" for name in (
+                          "check_arguments", "find_submissions", "points_csv", "feedback_markdown",
+                          "_result_from_json", "grade_folder", "_sha256", "_error_text", "_describe",
+                          "_guard_cell", "exercise_of_cells", "checks_by_exercise", "build_graded_notebook",
+                          "kernel_environment", "_kernelspec_dir")]
+                      + ["course_lib.grading.grade.x\u01c1Limits\u01c1*", "course_lib.grading.grade.x\u01c1Result\u01c1*"],
+                      "command-line limits, the graded notebook's assembly (guard, wrapped checks, "
+                      "tokens), the kernel's environment, points.csv, feedback, stored results, re-runs"),
+    "submissions": ("course_lib/grading/submissions.py",
+                    ["tests/test_grade_offline.py", "tests/test_cli.py"], None,
+                    "which of a student's cells are graded: matching by grade id or function, size "
+                    "limits, the screen's refusals, rejection of files of another assignment"),
+    "screen": ("course_lib/grading/screen.py",
+               ["tests/test_screen.py", "tests/test_grade_offline.py"], None,
+               "the static screen of solution cells: a refusal costs an honest student an exercise, "
+               "a miss opens a route around the run-time defences"),
 }
 
 
@@ -79,7 +99,9 @@ def scratch_pyproject(module: str, tests: list[str], work: Path) -> str:
     text = (ROOT / "pyproject.toml").read_text()
     shared = tomllib.loads(text).get("tool", {}).get("mutmut", {})
     text = re.sub(r"(?ms)^\[tool\.mutmut\]\n.*?(?=^\[|\Z)", "", text)
+    # solutions/: the grading targets' tests load an assignment (A0) from it
     settings = dict(shared, source_paths=["course_lib"], only_mutate=[module],
+                    also_copy=list(dict.fromkeys(shared.get("also_copy", []) + ["solutions"])),
                     pytest_add_cli_args_test_selection=[
                         t for t in tests if not t.startswith("tests/") or (work / t).exists()])
     lines = ["[tool.mutmut]"] + [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
@@ -100,10 +122,14 @@ def prepare(target: str, baseline: str | None = None) -> Path:
         shutil.copytree(ROOT / "tests", work / "tests",
                         ignore=shutil.ignore_patterns("__pycache__", "corpus"))
         shutil.copy2(ROOT / "conftest.py", work / "conftest.py")
+        shutil.copytree(ROOT / "solutions", work / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
     else:
-        archive = subprocess.run(["git", "archive", baseline, "course_lib", "tests", "conftest.py"],
+        archive = subprocess.run(["git", "archive", baseline, "course_lib", "tests", "conftest.py", "solutions"],
                                  cwd=ROOT, capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(work), "--exclude=tests/corpus"], input=archive, check=True)
+    if not any((work / t).exists() for t in tests if t.startswith("tests/")):
+        # with no test file mutmut would run the whole suite (kernels and all) once per mutant
+        raise SystemExit(f"{target}: none of {tests} exists in {baseline or 'the working tree'}")
     (work / "pyproject.toml").write_text(scratch_pyproject(module, tests, work))
     return work
 

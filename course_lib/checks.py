@@ -159,6 +159,13 @@ def _as_tensor(value, name: str) -> torch.Tensor:
                   f"missing `return`, or returning a Python list or NumPy array.")
 
 
+def _unchanged(before: torch.Tensor, after: torch.Tensor) -> bool:
+    """The same shape and values, a nan where there was one (torch.equal says nan != nan)."""
+    if before.shape != after.shape:
+        return False
+    return bool(((before == after) | (torch.isnan(before) & torch.isnan(after))).all())
+
+
 def _clone_args(args: tuple) -> tuple:
     return tuple(a.clone() if isinstance(a, torch.Tensor) else a for a in args)
 
@@ -218,7 +225,7 @@ def forbidding(routes: Sequence[str], *, name: str, reason: str):
 
             def refuse(*args, _path=path, **kwargs):
                 raise _Forbidden(f"`{name}` calls `{_path}`, which this exercise asks you to write "
-                                 f"yourself. {_sentence(reason)}")
+                                 "yourself." + (f" {_sentence(reason)}" if reason else ""))
             setattr(owner, attr, refuse)
         yield
     finally:
@@ -298,7 +305,7 @@ def _call(fn: Callable, args: tuple, name: str, *, expected=None, forbid: Sequen
         with forbidding(forbid, name=name, reason=forbid_reason), standing_in(fn, stand_ins or {}):
             return fn(*args)
     except NotImplementedError as err:
-        raise failure(_NOT_IMPLEMENTED.format(name=name, detail=_sentence(err or "no hint"))) from None
+        raise failure(_NOT_IMPLEMENTED.format(name=name, detail=_sentence(str(err) or "see the exercise's text above"))) from None
     except _Forbidden as err:
         raise failure(str(err)) from None
     except AssertionError:
@@ -325,7 +332,8 @@ def _same(found: torch.Tensor, expected: torch.Tensor, rtol: float, atol: float)
     if found.shape != expected.shape:
         return False
     if expected.dtype == torch.bool or not (expected.is_floating_point() or found.is_floating_point()):
-        return bool(torch.equal(found.to(expected.dtype), expected))
+        # compared as values (type promotion), not after converting `found`: 0.5 is not True
+        return bool((found == expected).all())
     f, e = found.double(), expected.double()
     return bool(torch.isclose(f, e, rtol=rtol, atol=atol, equal_nan=True).all())
 
@@ -689,7 +697,7 @@ def check_function(student: Callable, reference: Callable, cases: Iterable[tuple
         student_args = _clone_args(args)
         found = _as_tensor(_call(student, student_args, name, expected=expected, **run), name)
         for before, after in zip(args, student_args):
-            if isinstance(before, torch.Tensor) and not torch.equal(before, after):
+            if isinstance(before, torch.Tensor) and not _unchanged(before, after):
                 raise _failure(f"`{name}` changed its input in place.", inputs=args,
                                hint="use out-of-place operations (`x = x - m`, not `x -= m` or `x.sub_(m)`) "
                                     "so that the caller's tensors stay as they were.")

@@ -241,3 +241,76 @@ def test_top_level_names():
     source = "import torch.nn as nn\nx, (y, z) = 1, (2, 3)\nfor i in range(2):\n    w = i\n" \
              "def f(a):\n    b = a\nclass C:\n    d = 1\nwith open('f') as fh:\n    pass\n[q for q in []]"
     assert top_level_names(source) == ["C", "f", "fh", "i", "nn", "w", "x", "y", "z"]
+
+
+def _refused(source, context=None):
+    return [str(f) for f in screen_source(source, context) if f.severity == REFUSED]
+
+
+def test_findings_give_the_line_and_the_severity():
+    findings = screen_source("x = 1\n\nimport os\nimport scipy")
+    assert [(f.line, f.severity, f.refused) for f in findings] == [(3, REFUSED, True), (4, FLAGGED, False)]
+    assert str(findings[0]).startswith("line 3: `import os` is not allowed in a solution")
+    assert [f.line for f in screen_source("x = 1\n%run other.py")] == [2]
+    assert [f.line for f in screen_source("x = 1\ndef f(:\n    pass")] == [2]
+    assert str(screen_source("def f(:")[0]).startswith("line 1: syntax error: ")
+
+
+def test_allowed_magics_are_screened_like_code():
+    assert screen_source("%matplotlib inline\nx = torch.ones(2)") == []
+    assert screen_source("x = 1\n%timeit -n 3 -r 1 torch.ones(3).sum()") == []
+    assert screen_source("for i in range(2):\n    %time y = torch.ones(2)") == []    # blanked with its indent
+    assert any("`eval` is not allowed" in r for r in _refused("%timeit -n 3 -r 1 eval('1')"))
+    assert any("`eval` is not allowed" in r for r in _refused("%time x = eval('1')"))
+    assert _refused("x = 1\n%%time\ny = 2")[0].startswith("line 2: IPython magics")   # a cell magic after line 1
+    assert _refused("%%matplotlib inline")[0].startswith("line 1: IPython magics")
+    assert _refused("%%timeit\nx = eval('1')") and not _refused("%%timeit\nx = torch.ones(1)")
+    assert _refused("%%time x = 1\nimport os")[0].startswith("line 2: `import os`")  # line numbers kept
+
+
+def test_the_instructor_s_imports_by_the_name_they_are_bound_to():
+    context = Context.from_cells(["import torch.nn as tnn\nimport numpy.linalg\nfrom torch import nn as N, Tensor\n"
+                                  "from math import *\nfrom . import rel", "def f(:"])
+    assert context.modules["tnn"] == "torch.nn" and context.modules["numpy"] == "numpy"
+    assert context.modules["N"] == "torch.nn" and "Tensor" not in context.modules and "rel" not in context.modules
+    assert context.modules["torch"] == "torch" and context.modules["checks"] == "course_lib.checks"   # the defaults
+    assert top_level_names("def f(:") == []
+
+
+def test_modules_bound_by_from_imports_are_known_to_be_modules():
+    refused = _refused("from torch import nn\nnn.functional.relu = None")
+    assert refused and "replaces a function, class or module of `torch.nn`" in refused[0]
+    assert _refused("from numpy import linalg\nlinalg.norm = None")
+    assert not _refused("from scipy import special\nspecial.erf = None")   # not a module the grader knows
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("import torch._dynamo", "refused: `import torch._dynamo` is not allowed"),
+    ("import os.path", "refused: `import os.path` is not allowed"),
+    ("from torch import load", "refused: importing `load` from `torch` is not allowed"),
+    ("from torch import compile", "refused: importing `compile` from `torch` is not allowed"),
+    ("from torch.utils import cpp_extension", "refused: importing `cpp_extension` from `torch.utils`"),
+    ("x = _5", "refused: `_5` is not allowed"),
+    ("x = _iii", "refused: `_iii` is not allowed"),
+    ("x = 'sys._getframe'", "refused: a string that names `_getframe`"),
+    ("import course_lib\nx = course_lib.checks", "refused: `course_lib.checks` is the course's checking code"),
+    ("import course_lib\nx = course_lib.grading", "refused: `course_lib.grading` is the course's checking code"),
+    ("probability.x = 1", "refused: `probability.x = ...` changes the course's code"),
+    ("torch = 3", "flagged: rebinds `torch`, a module name of the instructor's notebook (check cells"),
+    ("print(torch)", "flagged: binds or passes the module `torch` as a value"),
+    ("(a or b).x = 1", "flagged: assigns to an attribute of `an expression`, which this cell did not create"),
+    ("make().x = 1", "flagged: assigns to an attribute of `make`, which this cell did not create"),
+    ("import torch.nn as nn", None),
+    ("x = '__init__'", None),
+    ("def f():\n    torch = 3\n    return torch", None),
+    ("def f(getattr):\n    return getattr(1)", None),
+    ("class M(nn.Module):\n    pass", None),
+    ("x = type(3)", None),
+    ("def f(self):\n    return hasattr(self, 'w' + 'x')", None),
+])
+def test_more_rules_of_the_screen(source, expected):
+    found = [f"{f.severity}: {f.reason}" for f in screen_source(source)]
+    if expected is None:
+        assert found == []
+    else:
+        assert any(f.startswith(expected) for f in found), found
