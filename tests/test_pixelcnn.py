@@ -383,3 +383,23 @@ def test_fit_by_maximum_likelihood_follows_the_schedule_to_the_last_step(monkeyp
                                  warmup=2, progress=False, verbose=False)
     assert used == pytest.approx([pc.scheduled_lr(i, 6, 1e-2, 2) for i in range(6)])
     assert used[-1] < used[2] / 5                                         # decayed at the end
+
+
+@pytest.mark.parametrize("kernel_size, layers", [(5, 3), (7, 6)])
+def test_wide_gated_kernels_are_causal_see_exactly_rows_above_and_sample_the_same_fast(kernel_size,
+                                                                                       layers):
+    """Notebook 03's gated network uses 7-wide kernels: every rule must hold for them too."""
+    torch.manual_seed(0)
+    model = GatedPixelCNN(channels=6, layers=layers, kernel_size=kernel_size)
+    assert model.rows_above == 4 + (layers - 1) * (kernel_size // 2)   # 7x7 first layer: 4 rows
+    h, w = model.rows_above + 4, 2 * model.rows_above + 3
+    order = _raster_index(h, w)
+    pixel = (h - 2, w // 2)
+    field = receptive_field(model, pixel, (1, h, w))
+    seen_rows = torch.nonzero(field.sum(1) != 0).flatten()
+    assert not (field[order >= order[pixel]] != 0).any()                 # causal
+    assert blind_spot(field, pixel).sum() == 0                           # no blind spot
+    assert seen_rows.min().item() == pixel[0] - model.rows_above         # reaches exactly that far
+    model = model.double()
+    assert torch.equal(sample(model, 2, (1, h, 9), seed=2, method="naive"),
+                       sample(model, 2, (1, h, 9), seed=2, method="fast"))
