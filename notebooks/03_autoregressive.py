@@ -392,7 +392,8 @@ if not profile.fast:   # the full profile's claims; the fast profile's tiny mode
 # its reach (no blind spot), and its 7-wide kernels reach further per layer than 3×3 ones
 # (the sentence above says how many rows each output sees). But each gated layer runs
 # four convolutions and two gates where a plain layer runs one convolution, so it costs
-# more time per parameter and the plain network gets more epochs in the same time. Which
+# more time per parameter: in equal time the plain network can run more epochs (the
+# sentence above prints how many each one got). Which
 # effect wins depends on the sizes, the kernels and the machine: the trials in
 # `docs/pixelcnn_tuning.md` measure it for several widths, depths and kernel sizes (there,
 # a gated stack of the same size with 3×3 kernels lost to the plain one at equal time).
