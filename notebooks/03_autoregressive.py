@@ -286,7 +286,7 @@ runtime.report("independent-pixel baseline, test NLL", independent, "nats")
 # * the gated PixelCNN (no blind spot), with 7-wide kernels in its gated layers
 #   (`kernel_size=7`) and few channels;
 # * a plain PixelCNN with about as many parameters, trained for about as long. Its layers
-#   cost less time per parameter, so it gets more epochs in the same time: a fair race is
+#   cost less time per parameter, so it can run more epochs in the same time: a fair race is
 #   equal size *and* equal training time, and the cell after the training prints both;
 # * the Row LSTM (a small PixelRNN).
 #
