@@ -22,11 +22,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--channels", type=int, default=32)
     parser.add_argument("--layers", type=int, default=6)
+    parser.add_argument("--kernel-size", type=int, default=3, help="the gated layers' kernel size")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--n", type=int, default=16)
     args = parser.parse_args()
     torch.manual_seed(0)
-    model = pc.GatedPixelCNN(channels=args.channels, layers=args.layers)
+    model = pc.GatedPixelCNN(channels=args.channels, layers=args.layers, kernel_size=args.kernel_size)
     for threads in args.threads:
         torch.set_num_threads(threads)
         reference = None

@@ -22,10 +22,11 @@ from course_lib import data, runtime
 from course_lib.models import pixelcnn as pc
 
 
-def build(kind: str, channels: int, layers: int, levels=None, vertical_residual=True) -> pc._Autoregressive:
+def build(kind: str, channels: int, layers: int, levels=None, vertical_residual=True,
+          kernel_size: int = 3) -> pc._Autoregressive:
     if kind == "gated":
         return pc.GatedPixelCNN(channels=channels, layers=layers, levels=levels,
-                                vertical_residual=vertical_residual)
+                                vertical_residual=vertical_residual, kernel_size=kernel_size)
     if kind == "plain":
         return pc.PixelCNN(channels=channels, layers=layers, levels=levels)
     if kind == "rowlstm":
@@ -46,16 +47,18 @@ def digits():
 def train_trial(args) -> dict:
     runtime.seed_everything(0)
     x_train, x_test = digits()
-    torch.manual_seed(0)
-    model = build(args.kind, args.channels, args.layers, vertical_residual=not args.no_vertical_residual)
-    torch.manual_seed(0)
+    torch.manual_seed(args.seed)
+    model = build(args.kind, args.channels, args.layers, vertical_residual=not args.no_vertical_residual,
+                  kernel_size=args.kernel_size)
+    torch.manual_seed(args.seed)
     started = time.perf_counter()
     history = pc.fit_by_maximum_likelihood(model, x_train, x_test, epochs=args.epochs, lr=args.lr,
                                            batch_size=args.batch_size, progress=False,
-                                           verbose=False)
+                                           verbose=True)   # one line per epoch, as it ends
     wall = time.perf_counter() - started
     return {"kind": args.kind, "channels": args.channels, "layers": args.layers,
-            "vertical_residual": not args.no_vertical_residual,
+            "vertical_residual": not args.no_vertical_residual, "kernel_size": args.kernel_size,
+            "seed": args.seed,
             "epochs": args.epochs, "lr": args.lr, "batch": args.batch_size,
             "params": params(model), "threads": torch.get_num_threads(),
             "train_min": round(sum(r["seconds"] for r in history.records) / 60, 2),
@@ -69,10 +72,14 @@ def speed(args) -> list[dict]:
     x_train, _ = digits()
     batch = x_train[:args.batch_size]
     rows = []
-    for kind, channels, layers in [("gated", 32, 6), ("gated", 24, 8), ("gated", 40, 4),
-                                   ("plain", 45, 6), ("plain", 32, 8), ("rowlstm", 32, 2)]:
+    configs = [("gated", 32, 6, 3), ("gated", 24, 8, 3), ("gated", 40, 4, 3),
+               ("plain", 45, 6, 3), ("plain", 32, 8, 3), ("rowlstm", 32, 2, 3)]
+    if args.configs:   # e.g. "gated:28:6,gated:27:4:5,plain:40:6" (kind:channels:layers[:kernel])
+        configs = [(kind, int(c), int(n), int(rest[0]) if rest else 3)
+                   for kind, c, n, *rest in (item.split(":") for item in args.configs.split(","))]
+    for kind, channels, layers, kernel_size in configs:
         torch.manual_seed(0)
-        model = build(kind, channels, layers)
+        model = build(kind, channels, layers, kernel_size=kernel_size)
         opt = torch.optim.Adam(model.parameters(), 1e-3)
         for i in range(13):
             if i == 3:
@@ -80,7 +87,8 @@ def speed(args) -> list[dict]:
             opt.zero_grad()
             model.nll(batch).mean().backward()
             opt.step()
-        rows.append({"kind": kind, "channels": channels, "layers": layers, "params": params(model),
+        rows.append({"kind": kind, "channels": channels, "layers": layers, "kernel_size": kernel_size,
+                     "params": params(model), "threads": torch.get_num_threads(),
                      "s_per_batch": round((time.perf_counter() - started) / 10, 4),
                      "s_per_epoch": round((time.perf_counter() - started) / 10
                                           * (4500 // args.batch_size), 1)})
@@ -97,6 +105,9 @@ def main():
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--no-vertical-residual", action="store_true")
+    parser.add_argument("--kernel-size", type=int, default=3, help="gated layers' kernel size")
+    parser.add_argument("--seed", type=int, default=0, help="initial weights and batch order")
+    parser.add_argument("--configs", default="", help="speed: kind:channels:layers[:kernel],...")
     args = parser.parse_args()
     torch.set_num_threads(int(__import__("os").environ.get("COURSE_CPU_THREADS", "1")))
     if args.mode == "train":

@@ -283,15 +283,17 @@ runtime.report("independent-pixel baseline, test NLL", independent, "nats")
 #
 # We train three networks on the same digits:
 #
-# * the gated PixelCNN (no blind spot);
+# * the gated PixelCNN (no blind spot), with 7-wide kernels in its gated layers
+#   (`kernel_size=7`) and few channels;
 # * a plain PixelCNN with about as many parameters, trained for about as long. Its layers
-#   cost less per parameter, so it gets more epochs in the same time: a fair race is
+#   cost less time per parameter, so it can run more epochs in the same time: a fair race is
 #   equal size *and* equal training time, and the cell after the training prints both;
 # * the Row LSTM (a small PixelRNN).
 #
 # `pc.fit_by_maximum_likelihood` runs the course's training loop (`course_lib.train.fit`:
 # progress bar, a record per epoch, checkpoints after every epoch) with Adam, a short
-# warm-up and a cosine-decaying learning rate, and measures the test NLL after each epoch.
+# warm-up and a learning rate that decays as a cosine to 0 at the last step
+# (`pc.scheduled_lr`), and measures the test NLL after each epoch.
 # `pc.train_or_load` names each checkpoint by a hash of the model and every training
 # setting: run the notebook again and it reloads the trained weights instead of training;
 # change a setting and it trains afresh; `RETRAIN = True` (top of the notebook) forces it.
@@ -315,7 +317,8 @@ def train_model(name, model, images, test_images, epochs, lr, batch_size):
 
 
 torch.manual_seed(env.seed)
-gated = pc.GatedPixelCNN(**profile.choose(full=dict(channels=28, layers=6), fast=dict(channels=8, layers=2)))
+gated = pc.GatedPixelCNN(kernel_size=7, **profile.choose(full=dict(channels=16, layers=6),
+                                                         fast=dict(channels=8, layers=2)))
 gated_history, gated_minutes = train_model(
     "gated_pixelcnn", gated, x_train, x_test, epochs=profile.choose(full=5, fast=1), lr=5e-3,
     batch_size=32)
@@ -324,7 +327,7 @@ gated_history, gated_minutes = train_model(
 torch.manual_seed(env.seed)
 plain = pc.PixelCNN(**profile.choose(full=dict(channels=40, layers=6), fast=dict(channels=8, layers=2)))
 plain_history, plain_minutes = train_model(
-    "plain_pixelcnn", plain, x_train, x_test, epochs=profile.choose(full=8, fast=1), lr=5e-3,
+    "plain_pixelcnn", plain, x_train, x_test, epochs=profile.choose(full=10, fast=1), lr=5e-3,
     batch_size=32)
 
 # %%
@@ -373,22 +376,30 @@ time_ratio = gated_minutes / plain_minutes
 winner = "gated" if gated_nll < plain_nll else "plain"
 verdict = (f"The {winner} PixelCNN comes out ahead by {abs(gated_nll - plain_nll):.2f} nats per "
            f"image. The gated network has {size_ratio:.2f} times the plain one's parameters and "
-           f"trained for {time_ratio:.2f} times as long.")
+           f"trained for {time_ratio:.2f} times as long ({len(gated_history)} epochs against "
+           f"{len(plain_history)}). Its output sees {gated.rows_above} rows above the pixel, the "
+           f"plain one's {plain.rows_above} (minus the blind spot).")
 display(Markdown(verdict))
 if not profile.fast:   # the full profile's claims; the fast profile's tiny models prove nothing
     assert max(gated_nll, plain_nll, rnn_nll) < independent - 50
-    assert 0.85 < size_ratio < 1.15, "the race is only fair between networks of similar size"
+    assert 0.95 < size_ratio < 1.05, "the race is only fair between networks of similar size"
 
 # %% [markdown]
 # All three learn far more than the independent-pixel baseline of section 5 (over 50 nats
 # better in the full profile). The sentence above says which PixelCNN won *this* run, by
 # how much, and how fair the race was (equal size and equal time would both print 1.00).
-# The gated network sees every past pixel within its reach (no blind spot), but each of
-# its layers costs more arithmetic per channel, so the plain network gets more epochs in
-# the same time. On 28×28 digits a plain stack of six layers already sees most of what
-# matters for the next pixel of a stroke, so the margin between them is small: the trials
-# in `docs/pixelcnn_tuning.md` measure it for several sizes and learning rates. The gated
-# architecture's larger gains were reported on natural images with much deeper networks
+# Two things pull in opposite directions. The gated network sees every past pixel within
+# its reach (no blind spot), and its 7-wide kernels reach further per layer than 3×3 ones
+# (the sentence above says how many rows each output sees). But each gated layer runs
+# four convolutions and two gates where a plain layer runs one convolution, so it costs
+# more time per parameter: in equal time the plain network can run more epochs (the
+# sentence above prints how many each one got). Which
+# effect wins depends on the sizes, the kernels and the machine: the trials in
+# `docs/pixelcnn_tuning.md` measure it for several widths, depths and kernel sizes (there,
+# a gated stack of the same size with 3×3 kernels lost to the plain one at equal time).
+# So this race compares the two networks as built here, not gates against ReLUs alone: a
+# plain stack with wider kernels would also see further (and keep its blind spot).
+# The gated architecture was introduced on natural images, with much deeper networks
 # (van den Oord et al. 2016, "Conditional image generation with PixelCNN decoders":
 # CIFAR-10, PixelCNN 3.14, gated PixelCNN 3.03 bits/dim). The PixelRNN (Row LSTM) is
 # smaller and trained for fewer epochs. (In the `fast` test profile the models are tiny

@@ -90,11 +90,11 @@ def test_train_or_load_reuses_a_checkpoint_keyed_by_settings_and_retrains_on_req
     torch.manual_seed(0)
     images = (torch.rand(32, 1, 8, 8) < 0.3).float()
 
-    def run(channels=6, lr=1e-2, settings=None, retrain=False):
+    def run(channels=6, lr=1e-2, settings=None, retrain=False, warmup=100):
         torch.manual_seed(1)
         model = PixelCNN(channels=channels, layers=1)
         history, path = train_or_load("tiny", model, images, images[:8], epochs=2, lr=lr,
-                                      batch_size=16, settings=settings or {"data": "a"},
+                                      batch_size=16, warmup=warmup, settings=settings or {"data": "a"},
                                       retrain=retrain, directory=tmp_path, progress=False,
                                       verbose=False)
         return model, history, path
@@ -105,7 +105,7 @@ def test_train_or_load_reuses_a_checkpoint_keyed_by_settings_and_retrains_on_req
     assert same_path == path and path.stat().st_mtime_ns == stamp       # nothing written
     assert again.records == history.records
     assert all(torch.equal(p, q) for p, q in zip(first.parameters(), loaded.parameters()))
-    for changed in (dict(channels=7), dict(lr=2e-2), dict(settings={"data": "b"})):
+    for changed in (dict(channels=7), dict(lr=2e-2), dict(settings={"data": "b"}), dict(warmup=3)):
         assert run(**changed)[2] != path                                  # another key: trains
     forced, forced_history, forced_path = run(retrain=True)              # the switch
     assert forced_path == path and path.stat().st_mtime_ns != stamp

@@ -342,3 +342,64 @@ def test_the_vertical_residual_changes_the_network_and_its_checkpoint_key():
         outputs.append(model(x))
         configs.append(model.config)
     assert not torch.equal(outputs[0], outputs[1]) and configs[0] != configs[1]
+
+
+# --- the learning-rate schedule -------------------------------------------------------------
+
+def test_scheduled_lr_warms_up_linearly_then_decays_as_a_cosine_to_zero():
+    from course_lib.models.pixelcnn import scheduled_lr
+
+    lr, total, warmup = 5e-3, 1000, 100
+    rates = [scheduled_lr(step, total, lr, warmup) for step in range(total)]
+    assert rates[0] == pytest.approx(lr / warmup) and rates[warmup - 1] == pytest.approx(lr)
+    assert all(b > a for a, b in zip(rates[:warmup - 1], rates[1:warmup]))      # rises
+    assert all(b < a for a, b in zip(rates[warmup:-1], rates[warmup + 1:]))     # then only falls
+    assert rates[total // 2] == pytest.approx(lr / 2)                           # cos(pi/2) = 0
+    assert rates[-1] < lr * 1e-4 and scheduled_lr(total, total, lr, warmup) == 0.0
+    assert scheduled_lr(5 * total, total, lr, warmup) == 0.0                    # never negative
+    assert scheduled_lr(0, total, lr, warmup=0) == pytest.approx(lr)            # no warm-up
+    for bad in (dict(step=-1), dict(step=1.5), dict(total_steps=0), dict(warmup=-3)):
+        args = dict(step=0, total_steps=10, lr=lr, warmup=2) | bad
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            scheduled_lr(**args)
+
+
+def test_fit_by_maximum_likelihood_follows_the_schedule_to_the_last_step(monkeypatch):
+    """The optimiser's learning rate at every update is scheduled_lr of its step count."""
+    from course_lib.models import pixelcnn as pc
+
+    torch.manual_seed(0)
+    images = (torch.rand(48, 1, 6, 6) < 0.3).float()
+    model = PixelCNN(channels=4, layers=1)
+    used = []
+    step = torch.optim.Adam.step
+
+    def recording_step(self, *args, **kwargs):
+        used.append(self.param_groups[0]["lr"])
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", recording_step)
+    pc.fit_by_maximum_likelihood(model, images, images[:8], epochs=2, lr=1e-2, batch_size=16,
+                                 warmup=2, progress=False, verbose=False)
+    assert used == pytest.approx([pc.scheduled_lr(i, 6, 1e-2, 2) for i in range(6)])
+    assert used[-1] < used[2] / 5                                         # decayed at the end
+
+
+@pytest.mark.parametrize("kernel_size, layers", [(5, 3), (7, 6)])
+def test_wide_gated_kernels_are_causal_see_exactly_rows_above_and_sample_the_same_fast(kernel_size,
+                                                                                       layers):
+    """Notebook 03's gated network uses 7-wide kernels: every rule must hold for them too."""
+    torch.manual_seed(0)
+    model = GatedPixelCNN(channels=6, layers=layers, kernel_size=kernel_size)
+    assert model.rows_above == 4 + (layers - 1) * (kernel_size // 2)   # 7x7 first layer: 4 rows
+    h, w = model.rows_above + 4, 2 * model.rows_above + 3
+    order = _raster_index(h, w)
+    pixel = (h - 2, w // 2)
+    field = receptive_field(model, pixel, (1, h, w))
+    seen_rows = torch.nonzero(field.sum(1) != 0).flatten()
+    assert not (field[order >= order[pixel]] != 0).any()                 # causal
+    assert blind_spot(field, pixel).sum() == 0                           # no blind spot
+    assert seen_rows.min().item() == pixel[0] - model.rows_above         # reaches exactly that far
+    model = model.double()
+    assert torch.equal(sample(model, 2, (1, h, 9), seed=2, method="naive"),
+                       sample(model, 2, (1, h, 9), seed=2, method="fast"))

@@ -50,7 +50,8 @@ from course_lib.train import History, fit
 
 __all__ = ["causal_mask", "MaskedConv2d", "nll_per_image", "bits_per_dim_of", "PixelCNN",
            "GatedPixelCNN", "RowLSTM", "sample", "complete", "receptive_field", "blind_spot",
-           "uniform_logits", "evaluate_nll", "fit_by_maximum_likelihood", "train_or_load"]
+           "uniform_logits", "evaluate_nll", "scheduled_lr", "fit_by_maximum_likelihood",
+           "train_or_load"]
 
 MASK_TYPES = ("A", "B")
 
@@ -653,6 +654,27 @@ def evaluate_nll(model: _Autoregressive, images: torch.Tensor, batch_size: int =
     return total / len(images)
 
 
+SCHEDULE = "linear warm-up, then cosine decay to 0 at the last step"   # part of checkpoint keys
+
+
+def scheduled_lr(step: int, total_steps: int, lr: float, warmup: int = 100) -> float:
+    r"""The learning rate of update ``step`` (0-based) of ``total_steps`` (notebook 03).
+
+    A linear warm-up, ``lr * (step + 1) / warmup`` for the first ``warmup`` updates, then a
+    cosine decay $\mathrm{lr} \cdot \tfrac12 (1 + \cos(\pi \, \mathrm{step} / \mathrm{total\_steps}))$
+    that ends near 0 at the last step: whatever the budget, the run ends with small steps that
+    settle into a minimum instead of bouncing around it (Loshchilov and Hutter 2017, "SGDR").
+    """
+    for name, n in (("step", step), ("total_steps", total_steps), ("warmup", warmup)):
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"{name} must be a non-negative int, got {n!r}")
+    if total_steps < 1:
+        raise ValueError(f"total_steps must be at least 1, got {total_steps}")
+    if step < warmup:
+        return lr * (step + 1) / warmup
+    return lr * 0.5 * (1 + math.cos(math.pi * min(1.0, step / total_steps)))
+
+
 def fit_by_maximum_likelihood(model: _Autoregressive, train_images: torch.Tensor,
                               test_images: torch.Tensor, epochs: int, lr: float = 2e-3,
                               batch_size: int = 32, warmup: int = 100, checkpoint=None,
@@ -675,15 +697,10 @@ def fit_by_maximum_likelihood(model: _Autoregressive, train_images: torch.Tensor
     total_steps = max(1, epochs * len(loader))
     first = next(model.parameters())
 
-    def scheduled_lr() -> float:
-        step = float(optimizer.state[first]["step"]) if first in optimizer.state else 0.0
-        if step < warmup:
-            return lr * (step + 1) / warmup
-        return lr * 0.5 * (1 + math.cos(math.pi * min(1.0, step / total_steps)))
-
     def loss_fn(model, batch):
+        step = int(optimizer.state[first]["step"]) if first in optimizer.state else 0
         for group in optimizer.param_groups:
-            group["lr"] = scheduled_lr()
+            group["lr"] = scheduled_lr(step, total_steps, lr, warmup)
         nats = model.nll(batch[0]).mean()                     # nats per image
         return {"loss": nats, "bits/dim": nats.detach() / (dim * math.log(2))}
 
@@ -697,13 +714,15 @@ def fit_by_maximum_likelihood(model: _Autoregressive, train_images: torch.Tensor
 
 def train_or_load(name: str, model: _Autoregressive, train_images: torch.Tensor,
                   test_images: torch.Tensor, *, epochs: int, lr: float, batch_size: int,
-                  settings: dict | None = None, retrain: bool = False, directory=None,
-                  progress: bool = True, verbose: bool = True) -> tuple[History, "Path"]:
+                  warmup: int = 100, settings: dict | None = None, retrain: bool = False,
+                  directory=None, progress: bool = True,
+                  verbose: bool = True) -> tuple[History, "Path"]:
     r"""Train ``model`` by maximum likelihood, or reload the weights an earlier run saved (notebook 03).
 
     The checkpoint's file name is a hash of everything that changes the trained weights
     (:func:`course_lib.train.checkpoint_path`): the model's class and ``model.config``,
-    ``epochs``, ``lr``, ``batch_size`` and ``settings`` (data source and sizes, seeds).
+    ``epochs``, ``lr``, ``batch_size``, the learning-rate schedule (:data:`SCHEDULE` and
+    ``warmup``) and ``settings`` (data source and sizes, seeds).
     The same call again finds the finished checkpoint and trains nothing; any changed
     setting gives another file, so the model trains afresh; ``retrain=True`` ignores an
     existing checkpoint and overwrites it. Checkpoints are written atomically after every
@@ -715,9 +734,10 @@ def train_or_load(name: str, model: _Autoregressive, train_images: torch.Tensor,
     if not hasattr(model, "config"):
         raise ValueError("train_or_load needs a course model with a .config dict (its settings)")
     key = {"model": type(model).__name__, **model.config, "epochs": epochs, "lr": lr,
-           "batch size": batch_size, **(settings or {})}
+           "batch size": batch_size, "schedule": SCHEDULE, "warmup": warmup, **(settings or {})}
     path = checkpoint_path(name, key, directory)
     history = fit_by_maximum_likelihood(model, train_images, test_images, epochs=epochs, lr=lr,
-                                        batch_size=batch_size, checkpoint=path, resume=not retrain,
+                                        batch_size=batch_size, warmup=warmup, checkpoint=path,
+                                        resume=not retrain,
                                         progress=progress, verbose=verbose, desc=name)
     return history, path
