@@ -134,9 +134,9 @@ def run_training(device: torch.device, window: float, profile: str) -> list[dict
 def run_sampling(device: torch.device, n: int, profile: str, side: int = 28) -> list[dict]:
     from course_lib.models import pixelcnn as pc
 
-    models = {"pixelcnn_plain": lambda: pc.PixelCNN(channels=45, layers=6),
-              "pixelcnn_gated": lambda: pc.GatedPixelCNN(channels=32, layers=6),
-              "pixelrnn": lambda: pc.RowLSTM(channels=32, hidden=32, layers=2)}
+    import course_models
+
+    models = {name: (lambda name=name: course_models.autoregressive(name)) for name in course_models.AUTOREGRESSIVE}
     rows = []
     for name, make in models.items():
         torch.manual_seed(SEED)

@@ -61,3 +61,38 @@ def test_benchmark_rejects_an_unknown_notebook(tmp_path):
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
     assert done.returncode == 2 and "no notebook notebooks/99_nothing.ipynb" in done.stderr
     assert not (tmp_path / "benchmark.json").exists()
+
+
+def test_the_benchmarked_networks_are_the_ones_the_notebooks_train():
+    """benchmarks/course_models.py times notebook 03's and 06's full-profile networks: read
+    from the notebooks' own sources, so that a retuned notebook cannot leave the throughput
+    and sampling figures (and docs/cpu_tuning.md) measuring other networks."""
+    import re
+
+    import course_models
+
+    nb03 = (ROOT / "notebooks" / "03_autoregressive.py").read_text()
+    nb06 = (ROOT / "notebooks" / "06_gans.py").read_text()
+
+    def found(pattern, text, what):
+        match = re.search(pattern, text)
+        assert match, f"{what} not found as expected: update this test and benchmarks/course_models.py together"
+        return {k: int(v) for k, v in match.groupdict().items()}
+
+    gated = found(r"gated = pc\.GatedPixelCNN\(kernel_size=(?P<kernel_size>\d+), \*\*profile\.choose\("
+                  r"full=dict\(channels=(?P<channels>\d+), layers=(?P<layers>\d+)\)", nb03, "notebook 03's gated network")
+    plain = found(r"plain = pc\.PixelCNN\(\*\*profile\.choose\(full=dict\(channels=(?P<channels>\d+), "
+                  r"layers=(?P<layers>\d+)\)", nb03, "notebook 03's plain network")
+    rnn = found(r"rnn = pc\.RowLSTM\(\*\*profile\.choose\(full=dict\(channels=(?P<channels>\d+), "
+                r"hidden=(?P<hidden>\d+), layers=(?P<layers>\d+)\)", nb03, "notebook 03's Row LSTM")
+    assert {name: sizes for name, (_, sizes) in course_models.AUTOREGRESSIVE.items()} == {
+        "pixelcnn_plain": plain, "pixelcnn_gated": gated, "pixelrnn": rnn}
+    batches = set(re.findall(r'"(?:gated_pixelcnn|plain_pixelcnn|row_lstm)",.*?batch_size=(\d+)\)', nb03, re.S))
+    assert batches == {str(course_models.AUTOREGRESSIVE_BATCH)}, batches
+
+    gan = found(r'settings = \{"channels": (?P<channels>\d+), "batch_size": (?P<batch>\d+)', nb06,
+                "notebook 06's settings")
+    assert (gan["channels"], gan["batch"]) == (course_models.GAN_CHANNELS, course_models.GAN_BATCH)
+    assert "DCGANDiscriminator(channels=settings[\"channels\"], minibatch_std=True)" in nb06
+    dcgan = course_models.workload("dcgan")
+    assert dcgan.batch_size == course_models.GAN_BATCH and dcgan.model.discriminator.minibatch_std
