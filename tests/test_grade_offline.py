@@ -517,3 +517,95 @@ def test_the_feedback_in_full(source):
 
 def test_error_text_keeps_the_message_s_own_characters():
     assert grade._error_text({"ename": "ValueError", "evalue": "bad X"}, None) == "ValueError: bad X"
+
+
+# ----------------------------------------------------------------------------------------
+# Found by mutation testing (docs/mutation.md, target submissions): each pins what an
+# instructor or a student reads, on a case the tests above did not reach.
+
+
+def test_load_source_keeps_the_path_and_names_a_malformed_solution_cell(tmp_path):
+    path = _solution_notebook(tmp_path)
+    assert submissions.load_source(str(path)).path == path
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[3].source = "def square(x):\n    return x * x"   # no solution region
+    nbformat.write(nb, path)
+    with pytest.raises(ValueError, match=r"^ex_square: a solution cell needs a '### BEGIN SOLUTION'"):
+        submissions.load_source(str(path))
+
+
+def test_a_file_of_exactly_the_limit_is_read(source, tmp_path, monkeypatch):
+    path = _submission(source, tmp_path, GOOD)
+    monkeypatch.setattr(submissions, "MAX_SUBMISSION_BYTES", path.stat().st_size)
+    assert submissions.read_submission(path, source) == (GOOD, [], [])
+
+
+def test_the_messages_of_a_rejected_file_in_full(source, tmp_path, monkeypatch):
+    path = tmp_path / "x.ipynb"
+    path.write_text("{not json")
+    reasons = submissions.read_submission(path, source)[1]
+    assert reasons == ["the file is not a Jupyter notebook: it is not valid JSON (Expecting property name "
+                       "enclosed in double quotes: line 1 column 2 (char 1)). Submit the .ipynb file saved "
+                       "by Jupyter or Colab (File > Download .ipynb)."]
+    # a validation error is cut to 200 characters
+    path.write_text('{"cells": []}')
+
+    def reads(*args, **kwargs):
+        raise ValueError("v" * 300)
+    monkeypatch.setattr(nbformat, "reads", reads)
+    assert submissions.read_submission(path, source)[1] == [
+        f"the file is not a valid Jupyter notebook (ValueError: {'v' * 200})."]
+
+
+def test_another_assignment_s_cells_are_named_up_to_five(source, tmp_path):
+    extra = [("def f(): pass", f"z{i}_f") for i in range(7)]
+    other = _submission(source, tmp_path, {"ex_square": None, "ex_cube": None}, extra=extra)
+    assert submissions.read_submission(other, source)[1] == [
+        "this is not a notebook of tiny: its graded cells (z0_f, z1_f, z2_f, z3_f, z4_f) belong to "
+        "another assignment."]
+
+
+def test_a_cell_of_several_functions_is_named_by_all_of_them(source, tmp_path):
+    source.functions["ex_square"] = {"square", "helper"}
+    two = "def helper(x):\n    return x\n\ndef square(x):\n    return x * x"
+    path = _submission(source, tmp_path, {"ex_square": two}, drop_meta=["ex_square"])
+    assert submissions.read_submission(path, source)[1] == [
+        "solution cell `ex_square` had lost its grade id; it was found by the function it defines "
+        "(helper, square)."]
+    path = _submission(source, tmp_path, {"ex_square": None}, name="gone")
+    assert submissions.read_submission(path, source)[1] == [
+        "solution cell `ex_square` was not found (deleted, or renamed so that it no longer defines "
+        "helper, square): its checks score 0."]
+    source.functions["ex_square"] = set()   # a solution cell that defines no function
+    assert submissions.read_submission(path, source)[1] == [
+        "solution cell `ex_square` was not found (deleted, or renamed so that it no longer defines "
+        "its function): its checks score 0."]
+
+
+def test_a_missing_or_too_long_first_cell_does_not_stop_the_next_one(source, tmp_path):
+    path = _submission(source, tmp_path, {"ex_square": None, "ex_cube": GOOD["ex_cube"]})
+    taken = submissions.read_submission(path, source)[0]
+    assert taken == {"ex_square": source.stubs["ex_square"], "ex_cube": GOOD["ex_cube"]}
+    path = _submission(source, tmp_path, GOOD | {"ex_square": "#" * 50_001}, name="long")
+    taken = submissions.read_submission(path, source)[0]
+    assert taken == {"ex_square": source.stubs["ex_square"], "ex_cube": GOOD["ex_cube"]}
+
+
+def test_the_screen_knows_the_instructor_s_imports_and_flags_every_cell(source, tmp_path):
+    # `d` is course_lib.data in the instructor's cells: replacing its function is refused
+    path = _submission(source, tmp_path, GOOD | {"ex_square": "d.binarize = None\n" + GOOD["ex_square"]})
+    taken, reasons, _ = submissions.read_submission(path, source)
+    assert taken["ex_square"] == source.stubs["ex_square"] and len(reasons) == 1
+    path = _submission(source, tmp_path, {"ex_square": "import scipy\n" + GOOD["ex_square"],
+                                          "ex_cube": "import scipy\n" + GOOD["ex_cube"]}, name="flags")
+    assert submissions.read_submission(path, source)[2] == [
+        "ex_square: line 1: imports `scipy`, a module this course's answers do not use",
+        "ex_cube: line 1: imports `scipy`, a module this course's answers do not use"]
+
+
+def test_a_cell_whose_nbgrader_metadata_is_not_a_mapping_is_ignored(source, tmp_path):
+    path = _submission(source, tmp_path, GOOD)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": ["ex_square"]}))
+    nbformat.write(nb, path)
+    assert submissions.read_submission(path, source) == (GOOD, [], [])
