@@ -609,3 +609,112 @@ def test_a_cell_whose_nbgrader_metadata_is_not_a_mapping_is_ignored(source, tmp_
     nb.cells.append(nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": ["ex_square"]}))
     nbformat.write(nb, path)
     assert submissions.read_submission(path, source) == (GOOD, [], [])
+
+
+# ----------------------------------------------------------------------------------------
+# Found by mutation testing (docs/mutation.md, target grade-offline)
+
+
+def test_the_guard_cell_in_full_with_every_way_of_importing_a_course_module():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("from course_lib import ( probability as p,\n"),
+                nbformat.v4.new_code_cell("from course_lib import (data)\nimport course_lib.viz as v"),
+                nbformat.v4.new_markdown_cell("from course_lib import likelihood")]
+    modules = ["course_lib.checks", "course_lib.data", "course_lib.probability", "course_lib.viz"]
+    cell = grade._guard_cell(nb)
+    assert cell == (
+        "from course_lib.grading.guard import install as __grader_install, isolate_checks as __grader_isolate\n"
+        f"__grader_restore, __grader_verify = __grader_install({modules!r})\n"
+        "__grader_check, __grader_keep = __grader_isolate(globals(), __grader_restore, __grader_verify)\n"
+        "del __grader_install, __grader_isolate\n")
+    compile(cell, "guard", "exec")
+
+
+def test_the_sandbox_kernel_s_own_options_end_at_a_double_dash(tmp_path):
+    # sandbox_kernel.main splits its argv at "--": its own options before, the kernel's after
+    argv = json.loads((grade._kernelspec_dir(grade.Limits(), tmp_path, 1) / grade.KERNEL_NAME / "kernel.json")
+                      .read_text())["argv"]
+    assert argv[argv.index("--cpu-seconds") + 2] == "--" and argv.index("--") == len(argv) - 4
+
+
+def _folder(tmp_path, names):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name in names:
+        (subs / f"{name}.ipynb").write_text(name)
+    return grade.find_submissions(subs)
+
+
+def test_grade_folder_passes_its_arguments_and_logs_flags_and_incidents(source, tmp_path, monkeypatch):
+    limits, seen = grade.Limits(memory_mb=2048), []
+
+    def fake_grade_one(path, source_, limits_, kernel_dirs):
+        seen.append((source_ is source, limits_ is limits,
+                     (kernel_dirs / grade.KERNEL_NAME / "kernel.json").is_file()))
+        return grade.Result(student=path.stem, submission=path.name, sha256="0", status="graded",
+                            flags=["ex_cube: line 1: x"] if path.stem == "amy" else [],
+                            incidents=["a", "b"] if path.stem == "amy" else [])
+
+    monkeypatch.setattr(grade, "grade_one", fake_grade_one)
+    logs = []
+    grade.grade_folder(source, _folder(tmp_path, ["amy", "bob"]), tmp_path / "out", limits, log=logs.append)
+    assert seen == [(True, True, True)] * 2
+    assert logs[0].endswith(" s  flagged  (a; b)") and logs[1].endswith(" s")
+    # the stored result is indented one space per level, for an instructor reading it
+    assert (tmp_path / "out" / "results" / "amy.json").read_text().startswith('{\n "student": "amy",\n')
+
+
+def test_grade_folder_grades_one_at_a_time_unless_told_otherwise(source, tmp_path, monkeypatch):
+    import threading
+    import time
+
+    lock, running, most = threading.Lock(), [0], [0]
+
+    def fake_grade_one(path, source_, limits, kernel_dirs):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return grade.Result(student=path.stem, submission=path.name, sha256="0", status="graded")
+
+    monkeypatch.setattr(grade, "grade_one", fake_grade_one)
+    paths = _folder(tmp_path, ["amy", "bob", "cat"])
+    grade.grade_folder(source, paths, tmp_path / "out", grade.Limits(), log=lambda m: None)
+    assert most[0] == 1
+    grade.grade_folder(source, paths, tmp_path / "out2", grade.Limits(), jobs=1, log=lambda m: None)
+    assert most[0] == 1
+    grade.grade_folder(source, paths, tmp_path / "out3", grade.Limits(), jobs=3, log=lambda m: None)
+    assert most[0] > 1
+
+
+def test_ctrl_c_drops_the_queue_and_does_not_wait_for_the_running_submission(source, tmp_path, monkeypatch):
+    """Ctrl-C reaches the main thread while amy is being graded: bob and cat are never started,
+    and the grader stops at once (amy finishes in the background and is written)."""
+    import _thread
+    import threading
+    import time
+
+    graded, release = [], threading.Event()
+
+    def fake_grade_one(path, source_, limits, kernel_dirs):
+        graded.append(path.stem)
+        if path.stem == "amy":
+            _thread.interrupt_main()   # what Ctrl-C does
+            release.wait(2.0)
+        return grade.Result(student=path.stem, submission=path.name, sha256="0", status="graded")
+
+    monkeypatch.setattr(grade, "grade_one", fake_grade_one)
+    start = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        grade.grade_folder(source, _folder(tmp_path, ["amy", "bob", "cat"]), tmp_path / "out", grade.Limits(),
+                           log=lambda m: None)
+    assert time.perf_counter() - start < 1.0      # not waiting for amy
+    release.set()
+    for _ in range(100):                          # amy's result is still written
+        if (tmp_path / "out" / "results" / "amy.json").exists():
+            break
+        time.sleep(0.01)
+    time.sleep(0.1)
+    assert graded == ["amy"] and (tmp_path / "out" / "results" / "amy.json").exists()
