@@ -687,3 +687,37 @@ def test_grade_folder_grades_one_at_a_time_unless_told_otherwise(source, tmp_pat
     assert most[0] == 1
     grade.grade_folder(source, paths, tmp_path / "out3", grade.Limits(), jobs=3, log=lambda m: None)
     assert most[0] > 1
+
+
+def test_ctrl_c_drops_the_queue_and_does_not_wait_for_the_running_submission(source, tmp_path, monkeypatch):
+    """Ctrl-C while amy is being graded: bob and cat are never started, and the grader stops at
+    once (amy finishes in the background and is written)."""
+    import signal
+    import threading
+    import time
+
+    graded, release = [], threading.Event()
+
+    def ctrl_c():
+        # a real SIGINT to the main thread, by then waiting for amy's result (sent from the
+        # grading thread at once it could land while the pool is still starting its thread)
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+    def fake_grade_one(path, source_, limits, kernel_dirs):
+        graded.append(path.stem)
+        if path.stem == "amy":
+            threading.Timer(0.2, ctrl_c).start()
+            release.wait(3.0)
+        return grade.Result(student=path.stem, submission=path.name, sha256="0", status="graded")
+
+    monkeypatch.setattr(grade, "grade_one", fake_grade_one)
+    start = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        grade.grade_folder(source, _folder(tmp_path, ["amy", "bob", "cat"]), tmp_path / "out", grade.Limits(),
+                           log=lambda m: None)
+    assert time.perf_counter() - start < 1.5      # not waiting for amy (3 s)
+    release.set()
+    for thread in threading.enumerate():          # the pool's worker ends once amy is written
+        if thread.name.startswith("ThreadPoolExecutor"):
+            thread.join(5.0)
+    assert graded == ["amy"] and (tmp_path / "out" / "results" / "amy.json").exists()
