@@ -517,3 +517,207 @@ def test_the_feedback_in_full(source):
 
 def test_error_text_keeps_the_message_s_own_characters():
     assert grade._error_text({"ename": "ValueError", "evalue": "bad X"}, None) == "ValueError: bad X"
+
+
+# ----------------------------------------------------------------------------------------
+# Found by mutation testing (docs/mutation.md, target submissions): each pins what an
+# instructor or a student reads, on a case the tests above did not reach.
+
+
+def test_load_source_keeps_the_path_and_names_a_malformed_solution_cell(tmp_path):
+    path = _solution_notebook(tmp_path)
+    assert submissions.load_source(str(path)).path == path
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[3].source = "def square(x):\n    return x * x"   # no solution region
+    nbformat.write(nb, path)
+    with pytest.raises(ValueError, match=r"^ex_square: a solution cell needs a '### BEGIN SOLUTION'"):
+        submissions.load_source(str(path))
+
+
+def test_a_file_of_exactly_the_limit_is_read(source, tmp_path, monkeypatch):
+    path = _submission(source, tmp_path, GOOD)
+    monkeypatch.setattr(submissions, "MAX_SUBMISSION_BYTES", path.stat().st_size)
+    assert submissions.read_submission(path, source) == (GOOD, [], [])
+
+
+def test_the_messages_of_a_rejected_file_in_full(source, tmp_path, monkeypatch):
+    path = tmp_path / "x.ipynb"
+    path.write_text("{not json")
+    reasons = submissions.read_submission(path, source)[1]
+    assert reasons == ["the file is not a Jupyter notebook: it is not valid JSON (Expecting property name "
+                       "enclosed in double quotes: line 1 column 2 (char 1)). Submit the .ipynb file saved "
+                       "by Jupyter or Colab (File > Download .ipynb)."]
+    # a validation error is cut to 200 characters
+    path.write_text('{"cells": []}')
+
+    def reads(*args, **kwargs):
+        raise ValueError("v" * 300)
+    monkeypatch.setattr(nbformat, "reads", reads)
+    assert submissions.read_submission(path, source)[1] == [
+        f"the file is not a valid Jupyter notebook (ValueError: {'v' * 200})."]
+
+
+def test_another_assignment_s_cells_are_named_up_to_five(source, tmp_path):
+    extra = [("def f(): pass", f"z{i}_f") for i in range(7)]
+    other = _submission(source, tmp_path, {"ex_square": None, "ex_cube": None}, extra=extra)
+    assert submissions.read_submission(other, source)[1] == [
+        "this is not a notebook of tiny: its graded cells (z0_f, z1_f, z2_f, z3_f, z4_f) belong to "
+        "another assignment."]
+
+
+def test_a_cell_of_several_functions_is_named_by_all_of_them(source, tmp_path):
+    source.functions["ex_square"] = {"square", "helper"}
+    two = "def helper(x):\n    return x\n\ndef square(x):\n    return x * x"
+    path = _submission(source, tmp_path, {"ex_square": two}, drop_meta=["ex_square"])
+    assert submissions.read_submission(path, source)[1] == [
+        "solution cell `ex_square` had lost its grade id; it was found by the function it defines "
+        "(helper, square)."]
+    path = _submission(source, tmp_path, {"ex_square": None}, name="gone")
+    assert submissions.read_submission(path, source)[1] == [
+        "solution cell `ex_square` was not found (deleted, or renamed so that it no longer defines "
+        "helper, square): its checks score 0."]
+    source.functions["ex_square"] = set()   # a solution cell that defines no function
+    assert submissions.read_submission(path, source)[1] == [
+        "solution cell `ex_square` was not found (deleted, or renamed so that it no longer defines "
+        "its function): its checks score 0."]
+
+
+def test_a_missing_or_too_long_first_cell_does_not_stop_the_next_one(source, tmp_path):
+    path = _submission(source, tmp_path, {"ex_square": None, "ex_cube": GOOD["ex_cube"]})
+    taken = submissions.read_submission(path, source)[0]
+    assert taken == {"ex_square": source.stubs["ex_square"], "ex_cube": GOOD["ex_cube"]}
+    path = _submission(source, tmp_path, GOOD | {"ex_square": "#" * 50_001}, name="long")
+    taken = submissions.read_submission(path, source)[0]
+    assert taken == {"ex_square": source.stubs["ex_square"], "ex_cube": GOOD["ex_cube"]}
+
+
+def test_the_screen_knows_the_instructor_s_imports_and_flags_every_cell(source, tmp_path):
+    # `d` is course_lib.data in the instructor's cells: replacing its function is refused
+    path = _submission(source, tmp_path, GOOD | {"ex_square": "d.binarize = None\n" + GOOD["ex_square"]})
+    taken, reasons, _ = submissions.read_submission(path, source)
+    assert taken["ex_square"] == source.stubs["ex_square"] and len(reasons) == 1
+    path = _submission(source, tmp_path, {"ex_square": "import scipy\n" + GOOD["ex_square"],
+                                          "ex_cube": "import scipy\n" + GOOD["ex_cube"]}, name="flags")
+    assert submissions.read_submission(path, source)[2] == [
+        "ex_square: line 1: imports `scipy`, a module this course's answers do not use",
+        "ex_cube: line 1: imports `scipy`, a module this course's answers do not use"]
+
+
+def test_a_cell_whose_nbgrader_metadata_is_not_a_mapping_is_ignored(source, tmp_path):
+    path = _submission(source, tmp_path, GOOD)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": ["ex_square"]}))
+    nbformat.write(nb, path)
+    assert submissions.read_submission(path, source) == (GOOD, [], [])
+
+
+# ----------------------------------------------------------------------------------------
+# Found by mutation testing (docs/mutation.md, target grade-offline)
+
+
+def test_the_guard_cell_in_full_with_every_way_of_importing_a_course_module():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("from course_lib import ( probability as p,\n"),
+                nbformat.v4.new_code_cell("from course_lib import (data)\nimport course_lib.viz as v"),
+                nbformat.v4.new_markdown_cell("from course_lib import likelihood")]
+    modules = ["course_lib.checks", "course_lib.data", "course_lib.probability", "course_lib.viz"]
+    cell = grade._guard_cell(nb)
+    assert cell == (
+        "from course_lib.grading.guard import install as __grader_install, isolate_checks as __grader_isolate\n"
+        f"__grader_restore, __grader_verify = __grader_install({modules!r})\n"
+        "__grader_check, __grader_keep = __grader_isolate(globals(), __grader_restore, __grader_verify)\n"
+        "del __grader_install, __grader_isolate\n")
+    compile(cell, "guard", "exec")
+
+
+def test_the_sandbox_kernel_s_own_options_end_at_a_double_dash(tmp_path):
+    # sandbox_kernel.main splits its argv at "--": its own options before, the kernel's after
+    argv = json.loads((grade._kernelspec_dir(grade.Limits(), tmp_path, 1) / grade.KERNEL_NAME / "kernel.json")
+                      .read_text())["argv"]
+    assert argv[argv.index("--cpu-seconds") + 2] == "--" and argv.index("--") == len(argv) - 4
+
+
+def _folder(tmp_path, names):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name in names:
+        (subs / f"{name}.ipynb").write_text(name)
+    return grade.find_submissions(subs)
+
+
+def test_grade_folder_passes_its_arguments_and_logs_flags_and_incidents(source, tmp_path, monkeypatch):
+    limits, seen = grade.Limits(memory_mb=2048), []
+
+    def fake_grade_one(path, source_, limits_, kernel_dirs):
+        seen.append((source_ is source, limits_ is limits,
+                     (kernel_dirs / grade.KERNEL_NAME / "kernel.json").is_file()))
+        return grade.Result(student=path.stem, submission=path.name, sha256="0", status="graded",
+                            flags=["ex_cube: line 1: x"] if path.stem == "amy" else [],
+                            incidents=["a", "b"] if path.stem == "amy" else [])
+
+    monkeypatch.setattr(grade, "grade_one", fake_grade_one)
+    logs = []
+    grade.grade_folder(source, _folder(tmp_path, ["amy", "bob"]), tmp_path / "out", limits, log=logs.append)
+    assert seen == [(True, True, True)] * 2
+    assert logs[0].endswith(" s  flagged  (a; b)") and logs[1].endswith(" s")
+    # the stored result is indented one space per level, for an instructor reading it
+    assert (tmp_path / "out" / "results" / "amy.json").read_text().startswith('{\n "student": "amy",\n')
+
+
+def test_grade_folder_grades_one_at_a_time_unless_told_otherwise(source, tmp_path, monkeypatch):
+    import threading
+    import time
+
+    lock, running, most = threading.Lock(), [0], [0]
+
+    def fake_grade_one(path, source_, limits, kernel_dirs):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return grade.Result(student=path.stem, submission=path.name, sha256="0", status="graded")
+
+    monkeypatch.setattr(grade, "grade_one", fake_grade_one)
+    paths = _folder(tmp_path, ["amy", "bob", "cat"])
+    grade.grade_folder(source, paths, tmp_path / "out", grade.Limits(), log=lambda m: None)
+    assert most[0] == 1
+    grade.grade_folder(source, paths, tmp_path / "out2", grade.Limits(), jobs=1, log=lambda m: None)
+    assert most[0] == 1
+    grade.grade_folder(source, paths, tmp_path / "out3", grade.Limits(), jobs=3, log=lambda m: None)
+    assert most[0] > 1
+
+
+def test_ctrl_c_drops_the_queue_and_does_not_wait_for_the_running_submission(source, tmp_path, monkeypatch):
+    """Ctrl-C while amy is being graded: bob and cat are never started, and the grader stops at
+    once (amy finishes in the background and is written)."""
+    import signal
+    import threading
+    import time
+
+    graded, release = [], threading.Event()
+
+    def ctrl_c():
+        # a real SIGINT to the main thread, by then waiting for amy's result (sent from the
+        # grading thread at once it could land while the pool is still starting its thread)
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+    def fake_grade_one(path, source_, limits, kernel_dirs):
+        graded.append(path.stem)
+        if path.stem == "amy":
+            threading.Timer(0.2, ctrl_c).start()
+            release.wait(3.0)
+        return grade.Result(student=path.stem, submission=path.name, sha256="0", status="graded")
+
+    monkeypatch.setattr(grade, "grade_one", fake_grade_one)
+    start = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        grade.grade_folder(source, _folder(tmp_path, ["amy", "bob", "cat"]), tmp_path / "out", grade.Limits(),
+                           log=lambda m: None)
+    assert time.perf_counter() - start < 1.5      # not waiting for amy (3 s)
+    release.set()
+    for thread in threading.enumerate():          # the pool's worker ends once amy is written
+        if thread.name.startswith("ThreadPoolExecutor"):
+            thread.join(5.0)
+    assert graded == ["amy"] and (tmp_path / "out" / "results" / "amy.json").exists()

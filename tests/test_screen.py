@@ -314,3 +314,89 @@ def test_more_rules_of_the_screen(source, expected):
         assert found == []
     else:
         assert any(f.startswith(expected) for f in found), found
+
+
+# ----------------------------------------------------------------------------------------
+# Found by mutation testing (docs/mutation.md, target screen): each pins a finding's line
+# (the feedback says where), its words, or a case the tables above did not reach.
+
+from course_lib.grading import screen as screen_module  # noqa: E402
+
+
+def _lines(source, context=None):
+    return [str(f) for f in screen_source(source, context)]
+
+
+OS_REASON = ("`import os` is not allowed in a solution: it reaches the interpreter, the operating system, "
+             "native code or the grader, which no answer needs")
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("x = 1\nimport os", [f"line 2: {OS_REASON}"]),
+    ("x = 1\nfrom os import path", [f"line 2: {OS_REASON}"]),
+    ("x = 1\nimport course_lib.probability",
+     ["line 2: imports the course's reference code (`course_lib.probability`)"]),
+    ("x = 1\nfrom . import y", ["line 2: relative imports are not allowed in a solution"]),
+    ("x = 1\nfrom torch import *", ["line 2: `from torch import *`"]),
+    ("x = 1\nfrom torch import _C", ["line 2: importing `_C` from `torch` is not allowed in a solution"]),
+    ("x = 1\nfrom torch import nn as F",
+     ["line 2: rebinds `F`, a module name of the instructor's notebook, to `torch.nn`"]),
+    ("x = 1\nimport numpy as torch",
+     ["line 2: rebinds `torch`, a module name of the instructor's notebook, to `numpy`"]),
+])
+def test_an_import_s_finding_names_its_line(source, expected):
+    assert _lines(source) == expected
+
+
+def test_a_plain_import_binds_its_first_name_to_its_first_module():
+    context = Context.from_cells(["import numpy as scipy"])
+    assert _lines("x = 1\nimport scipy.linalg", context) == [
+        "line 2: imports `scipy.linalg`, a module this course's answers do not use",
+        "line 2: rebinds `scipy`, a module name of the instructor's notebook, to `scipy`"]
+
+
+def test_a_name_rebound_by_from_import_is_no_longer_a_module():
+    assert _lines("import numpy as c\nfrom collections import Counter as c\ny = c") == []
+
+
+def test_names_bound_by_a_lambda_or_a_comprehension_are_local():
+    # `np` and `F` are the instructor's modules outside; inside they are the lambda's or the loop's values
+    assert _lines("f = lambda np: np + 1") == []
+    assert _lines("y = [np + F for np in range(3) for F in range(2)]") == []
+    assert _lines("y = {(np, F): 0 for (np, F) in pairs}") == []
+    # and what the comprehension holds is still screened
+    assert _lines("y = [__import__ for x in range(3)]") == [
+        "line 1: `__import__` is not allowed in a solution (it gives access to the interpreter, "
+        "IPython's history or the grader)"]
+
+
+def test_a_star_import_binds_no_name_in_the_context():
+    assert "*" not in Context.from_cells(["from torch import *"]).modules
+
+
+def test_is_module_finds_packages_modules_and_nothing_else(tmp_path, monkeypatch):
+    is_module = screen_module._is_module
+    assert is_module("math") and is_module("torch.nn.functional") and is_module("torch.nn")
+    assert not is_module("math.sqrt") and not is_module("torch.nn.no_such_thing")
+    assert not is_module("json.decoder")   # a package, but not one of the accepted modules
+    # a name the import system cannot look up, or does not find, is not a module
+    import importlib.machinery
+    import importlib.util
+
+    def not_found(name):
+        return None
+    monkeypatch.setattr(importlib.util, "find_spec", not_found)
+    assert not is_module("torch") and not is_module("torch.nn")
+
+    def broken(name):
+        raise ValueError("course_lib.__spec__ is None")
+    monkeypatch.setattr(importlib.util, "find_spec", broken)
+    assert not is_module("torch")
+    # a package split over two folders (a namespace package): the submodule is found in the second
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir(), second.mkdir()
+    (second / "extra.py").write_text("")
+    spec = importlib.machinery.ModuleSpec("course_lib", None, is_package=True)
+    spec.submodule_search_locations = [str(first), str(second)]
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec)
+    assert is_module("course_lib.extra") and not is_module("course_lib.missing")
