@@ -128,5 +128,5 @@ def test_every_correct_answer_scores_full_points_unrefused(graded):
             if r.status != "graded" or r.total != r.max_total or refused or r.incidents:
                 lost = {c.grade_id: c.message[:300] for c in r.checks if not c.passed}
                 failures.append(f"{assignment}/{student}: {r.total:g}/{r.max_total:g} {r.status} "
-                                f"refused={refused} incidents={r.incidents} failed={lost}")
+                                f"refused={refused} incidents={r.incidents} failed={lost} reasons={r.reasons}")
     assert not failures, "\n".join(failures)
