@@ -293,8 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {"profile": profile.name, "device": device.type, "threads": threads, "seed": SEED,
               "started": started_at, "load_start": load_start,
               "environment": {"versions": versions(), "machine": platform.machine() + " " + platform.system(),
-                              "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                              else os.cpu_count()},
+                              "cpus": runtime.usable_cores()},
               "data": {"offline_load_cold_seconds": round(cold, 3), "offline_load_cached_seconds": round(cached, 3)},
               "notebooks": run_notebooks(names, profile.name, args.timeout, not args.reuse_cache) if names else []}
     torch.set_num_threads(threads)
