@@ -38,6 +38,7 @@ AUTOREGRESSIVE = {
     "gated PixelCNN": lambda: pc.GatedPixelCNN(channels=8, layers=2),
     "Row LSTM": lambda: pc.RowLSTM(channels=8, hidden=8, layers=1),
     "gated PixelCNN, 4 levels": lambda: pc.GatedPixelCNN(channels=8, layers=2, levels=4),
+    "gated PixelCNN, 7-wide kernels": lambda: pc.GatedPixelCNN(channels=8, layers=2, kernel_size=7),
 }
 AUTOENCODERS = {
     "autoencoder": lambda: ae.Autoencoder(latent=8),
@@ -51,6 +52,8 @@ VAES = {
 }
 GANS = {
     "DCGAN": lambda: G.GAN(G.DCGANGenerator(latent_dim=8, channels=8), G.DCGANDiscriminator(channels=8)),
+    "DCGAN, minibatch-std discriminator": lambda: G.GAN(G.DCGANGenerator(latent_dim=8, channels=8),
+                                                        G.DCGANDiscriminator(channels=8, minibatch_std=True)),
     "conditional DCGAN": lambda: G.GAN(G.ConditionalDCGANGenerator(8, 8), G.ConditionalDCGANDiscriminator(8)),
     "MLP GAN": lambda: G.GAN(G.MLPGenerator(2, 784, hidden=16), G.MLPDiscriminator(784, hidden=16)),
 }
