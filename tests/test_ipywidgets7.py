@@ -20,9 +20,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_code_cell, new_notebook
+
+from course_lib.grading.client import ReliableNotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPAT = Path(sys.prefix) / "compat" / "ipywidgets7"
@@ -102,9 +103,9 @@ def run_notebook(nb, name: str, workdir: Path, log_path: Path, timeout: int = CE
     def on_cell_executed(cell, cell_index, execute_reply):
         check(cell_index, cell.get("outputs", []))
 
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(workdir)}},
-                            on_cell_start=on_cell_start, on_cell_executed=on_cell_executed)
+    client = ReliableNotebookClient(nb, timeout=timeout, kernel_name="python3",
+                                    resources={"metadata": {"path": str(workdir)}},
+                                    on_cell_start=on_cell_start, on_cell_executed=on_cell_executed)
     with open(log_path, "w") as log:
         try:
             client.execute(stdout=log, stderr=log)

@@ -11,5 +11,6 @@ Modules: :mod:`.authoring` (assignments from solutions), :mod:`.grade` (a folder
 submissions -> points and feedback), :mod:`.submissions` (reading one submission),
 :mod:`.screen` (static screen of solution cells), :mod:`.guard` (runs in the grading
 kernel), :mod:`.sandbox_kernel` (the limited kernel), :mod:`.execute` (``make course``),
-:mod:`.release` (``make release``: the course without its solutions).
+:mod:`.release` (``make release``: the course without its solutions), :mod:`.client` (the
+nbclient that ``execute`` and ``grade`` run notebooks with: kernel replies cannot be missed).
 """

@@ -40,15 +40,16 @@ class Result:
 def run_notebook(path: Path, out_dir: Path, timeout: int) -> Result:
     """Execute one notebook in a fresh kernel; keep the executed copy even if it fails."""
     import nbformat
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
+
+    from course_lib.grading.client import ReliableNotebookClient
 
     nb = nbformat.read(path, as_version=4)
     with tempfile.TemporaryDirectory() as tmp:
         report_file = Path(tmp) / "figures.jsonl"
         report_file.touch()
         os.environ[REPORT_ENV] = str(report_file)
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+        client = ReliableNotebookClient(nb, timeout=timeout, kernel_name="python3",
                                 resources={"metadata": {"path": str(path.parent)}})
         started = time.perf_counter()
         status, error = "ok", ""

@@ -206,9 +206,9 @@ def _kernelspec_dir(limits: Limits, root: Path, exercises: int) -> Path:
 
 
 def _make_client_class():
-    from nbclient import NotebookClient
+    from course_lib.grading.client import ReliableNotebookClient
 
-    class GradingClient(NotebookClient):
+    class GradingClient(ReliableNotebookClient):
         """nbclient with capped outputs, a stop on floods, and a record of each cell's reply and token."""
 
         def __init__(self, nb, *, limits: Limits, tokens: dict[int, tuple[str, str]], **kw):
