@@ -6,7 +6,8 @@
         --sample-side 8 --submissions 1 --jobs 1 --out /tmp/bench   # tests/test_bench.py's cut
 
 Writes ``<out>/benchmark.json`` and a readable ``<out>/benchmark.md`` (atomically; the
-default ``out`` is ``build/``). The offline MNIST load time (benchmarks/foundation.py),
+default ``out`` is ``build/``); while it runs, ``<out>/benchmark.partial.json`` holds every
+figure measured so far (after each notebook and each stage), and is removed at the end. The offline MNIST load time (benchmarks/foundation.py),
 then four stages, each figure with the device, threads, profile,
 seed and package versions it was measured with:
 
@@ -89,9 +90,11 @@ def context(device: str, threads: int, profile: str, seed: int | None = SEED) ->
 
 # --- stage 1: the notebooks --------------------------------------------------------------
 
-def run_notebooks(names: list[str], profile: str, timeout: int, fresh_cache: bool) -> list[dict]:
+def run_notebooks(names: list[str], profile: str, timeout: int, fresh_cache: bool,
+                  on_row=lambda rows: None) -> list[dict]:
     """Run each notebook; with ``fresh_cache``, in an empty $COURSE_DATA_DIR (no checkpoints,
-    no cached classifier): the time of a student's first run, not of a resumed one."""
+    no cached classifier): the time of a student's first run, not of a resumed one.
+    ``on_row(rows)`` is called after each notebook (main saves the figures so far)."""
     from course_lib.grading import execute
 
     os.environ[runtime.PROFILE_ENV] = profile
@@ -107,6 +110,7 @@ def run_notebooks(names: list[str], profile: str, timeout: int, fresh_cache: boo
                   + (f": {result.error}" if result.error else ""), flush=True)
             rows.append({"notebook": name, "status": result.status, "seconds": round(result.seconds, 2),
                          "error": result.error, "figures": result.figures, "fresh_cache": fresh_cache})
+            on_row(rows)
     if fresh_cache:
         os.environ.pop("COURSE_DATA_DIR", None)
     return rows
@@ -290,15 +294,24 @@ def main(argv: list[str] | None = None) -> int:
 
     cold, cached = offline_load_seconds()
     print(f"[bench] offline MNIST load: cold {cold:.2f} s, cached {cached:.2f} s", flush=True)
+    out = Path(args.out)
+    partial = out / "benchmark.partial.json"
+
+    def save_partial(**stage):
+        """Keep what is measured so far (a crash or a stop late in a 40-minute run loses nothing)."""
+        result.update(stage)
+        atomic_write_text(partial, json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+
     result = {"profile": profile.name, "device": device.type, "threads": threads, "seed": SEED,
               "started": started_at, "load_start": load_start,
               "environment": {"versions": versions(), "machine": platform.machine() + " " + platform.system(),
                               "cpus": runtime.usable_cores()},
-              "data": {"offline_load_cold_seconds": round(cold, 3), "offline_load_cached_seconds": round(cached, 3)},
-              "notebooks": run_notebooks(names, profile.name, args.timeout, not args.reuse_cache) if names else []}
+              "data": {"offline_load_cold_seconds": round(cold, 3), "offline_load_cached_seconds": round(cached, 3)}}
+    save_partial(notebooks=run_notebooks(names, profile.name, args.timeout, not args.reuse_cache,
+                                         on_row=lambda rows: save_partial(notebooks=rows)) if names else [])
     torch.set_num_threads(threads)
-    result["training"] = run_training(device, window, profile.name)
-    result["sampling"] = run_sampling(device, samples, profile.name, args.sample_side)
+    save_partial(training=run_training(device, window, profile.name))
+    save_partial(sampling=run_sampling(device, samples, profile.name, args.sample_side))
     # The student-facing release (make release) ships neither solutions/ nor the test submissions.
     can_grade = (ROOT / "solutions").is_dir() and (ROOT / "tests" / "a0_submissions.py").exists()
     if not can_grade:
@@ -313,10 +326,10 @@ def main(argv: list[str] | None = None) -> int:
     for nb in result["notebooks"]:
         for f in nb["figures"]:
             f["versions"] = versions_now
-    out = Path(args.out)
     atomic_write_text(out / "benchmark.json", json.dumps(result, indent=1, ensure_ascii=False) + "\n")
     text = markdown(result)
     atomic_write_text(out / "benchmark.md", text)
+    partial.unlink(missing_ok=True)
     print(text)
     print(f"[bench] wrote {out / 'benchmark.json'} and {out / 'benchmark.md'} in {result['seconds']:.0f} s")
     failed = [n["notebook"] for n in result["notebooks"] if n["status"] != "ok"]

@@ -29,6 +29,7 @@ def test_benchmark_runs_every_stage_and_records_where_each_figure_was_measured(t
     result = json.loads((out / "benchmark.json").read_text())
     markdown = (out / "benchmark.md").read_text()
     assert not list(out.glob(".*.tmp"))  # written atomically: no temporary file left behind
+    assert not (out / "benchmark.partial.json").exists()  # the figures so far: removed once complete
 
     assert result["profile"] == "fast" and result["seed"] == 0
     assert {"torch", "numpy", "python"} <= set(result["environment"]["versions"])
@@ -53,6 +54,44 @@ def test_benchmark_runs_every_stage_and_records_where_each_figure_was_measured(t
         (grading,) = result["grading"]
         assert grading["jobs"] == 1 and grading["graded"] == 1 and grading["exit_code"] == 0
         assert "Grading throughput" in markdown
+
+
+def test_a_benchmark_stopped_late_keeps_every_figure_measured_so_far(tmp_path, monkeypatch):
+    """A 40-minute run stopped in its third stage (a hang, Ctrl-C) still leaves its notebooks and training."""
+    import bench
+    import foundation
+
+    saved = []
+
+    def notebooks(names, profile, timeout, fresh_cache, on_row=lambda rows: None):
+        rows = []
+        for name in names:
+            rows.append({"notebook": name, "status": "ok", "seconds": 1.0, "error": "", "figures": [],
+                         "fresh_cache": fresh_cache})
+            on_row(rows)
+            saved.append(json.loads((tmp_path / "benchmark.partial.json").read_text())["notebooks"])
+        return rows
+
+    def sampling(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(foundation, "offline_load_seconds", lambda: (0.5, 0.1))
+    monkeypatch.setattr(bench, "run_notebooks", notebooks)
+    monkeypatch.setattr(bench, "run_training", lambda device, window, profile: [{"model": "m", "images_per_second": 9}])
+    monkeypatch.setattr(bench, "run_sampling", sampling)
+    try:
+        bench.main(["--profile", "fast", "--notebooks", "00_welcome", "01_supervised_unsupervised",
+                    "--out", str(tmp_path)])
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise AssertionError("the patched sampling stage should have stopped the run")
+    assert [len(rows) for rows in saved] == [1, 2]          # saved after each notebook, not only at the end
+    partial = json.loads((tmp_path / "benchmark.partial.json").read_text())
+    assert [n["notebook"] for n in partial["notebooks"]] == ["00_welcome", "01_supervised_unsupervised"]
+    assert partial["training"] == [{"model": "m", "images_per_second": 9}] and "sampling" not in partial
+    assert partial["profile"] == "fast" and partial["data"]["offline_load_cold_seconds"] == 0.5
+    assert not (tmp_path / "benchmark.json").exists()      # the complete result is only written complete
 
 
 def test_benchmark_rejects_an_unknown_notebook(tmp_path):
