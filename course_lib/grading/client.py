@@ -3,13 +3,15 @@
 Why this exists. nbclient waits for a cell's ``execute_reply`` with ONE long poll of the shell
 socket (``timeout`` seconds: an hour in ``make course``). That poll rests on pyzmq's asyncio
 socket, which learns of new messages through ZeroMQ's *edge-triggered* file descriptor; when
-that wake-up is missed, the poll sleeps on although the reply has arrived. We measured it on
-notebook 06 (cells up to the ring of Gaussians, fast profile, nbclient 0.11, pyzmq 27.3,
-ipykernel 7.4): the run hung at ``playground.show()`` (an ``ipywidgets.interact`` cell) in 2
-of 6 runs. At the hang the kernel was idle and had sent the reply; reading the
-client's shell socket directly found that very ``execute_reply`` waiting in it (ZMQ_EVENTS
-had POLLIN set). Other projects report the same symptom on cells with widgets
+that wake-up is missed, the poll sleeps on although the reply has arrived, and reads it only
+when its time-out expires (pyzmq then looks once more). We measured it on notebook 06's
+``playground.show()`` cell (an ``ipywidgets.interact`` with a figure; nbclient 0.11, pyzmq
+27.3, ipykernel 7.4): cells up to the ring of Gaussians stuck there in 2 of 6 runs, and a
+notebook of 20 such cells stuck in 7 of 10 runs. Each time the kernel was idle and had sent
+the reply: reading the client's shell socket directly found that very ``execute_reply``
+waiting in it. Other projects report the same symptom on cells with widgets
 (jupyter/nbclient#312, ssciwr/lunch-time-python#102; pyzmq#2173 discusses missed wake-ups).
+``benchmarks/missed_replies.py`` measures it with both clients.
 
 The fix is at the level where the wait happens: every ``get_msg`` of the client's shell and
 iopub channels is cut into polls of at most :data:`POLL_SLICE` seconds. Each new poll first
