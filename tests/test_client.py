@@ -133,3 +133,17 @@ def test_a_real_kernel_reply_missed_by_the_socket_is_read_within_a_slice(tmp_pat
     assert ours.deaf_calls == [POLL_SLICE]
     assert executed.cells[1].outputs[0]["text"] == "42\n"
     nbformat.validate(executed)
+
+
+def test_the_missed_replies_benchmark_runs_and_rejects_bad_arguments():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "missed_replies.py"
+    done = subprocess.run([sys.executable, str(script), "--runs", "1", "--cells", "2", "--client", "course"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "course run 1:" in done.stdout and "course: " in done.stdout and "of 3 replies missed" in done.stdout
+    bad = subprocess.run([sys.executable, str(script), "--timeout", "1"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "--timeout >= 5" in bad.stderr
