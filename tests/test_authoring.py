@@ -94,3 +94,128 @@ def test_bad_solutions_are_rejected(tmp_path):
         authoring.read_solution(bad)
     with pytest.raises(ValueError, match="expected an existing solution notebook"):
         authoring.read_solution(tmp_path / "missing.ipynb")
+
+
+# Found by mutation testing (benchmarks/mutation.py authoring): the command line, the points
+# report, written answers (markdown solution cells) and ... had no test. These build a small
+# solution notebook of their own, so they do not depend on solutions/.
+def _meta(kind: str, grade_id: str, points: float = 1) -> dict:
+    if kind == "solution":
+        return {"nbgrader": {"solution": True, "grade": False, "locked": False, "grade_id": grade_id,
+                             "schema_version": 3}}
+    return {"nbgrader": {"solution": False, "grade": True, "locked": True, "grade_id": grade_id,
+                         "points": points, "schema_version": 3}}
+
+
+def small_solution(folder: Path, name: str = "A9_demo") -> Path:
+    """solutions/<name>.ipynb of a two-exercise assignment, with a written answer."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    nb = new_notebook(cells=[
+        new_markdown_cell(f"# {name}\nOpen `solutions/{name}.ipynb` in Jupyter."),
+        new_code_cell(SETUP_CELL),
+        new_code_cell('def double(x):\n    """Return twice x."""\n    ### BEGIN SOLUTION\n    return 2 * x\n'
+                      '    ### END SOLUTION', metadata=_meta("solution", "double")),
+        new_code_cell("assert double(2) == 4\n### BEGIN HIDDEN TESTS\nassert double(-1) == -2\n"
+                      "### END HIDDEN TESTS", metadata=_meta("check", "check_double", 2.5)),
+        new_markdown_cell("Why?\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION\nThanks.",
+                          metadata=_meta("solution", "why")),
+        new_code_cell("assert double(0) == 0", metadata=_meta("check", "check_zero", 10)),
+    ])
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.ipynb"
+    jupytext.write(nb, path)
+    return path
+
+
+def test_the_student_copy_of_a_small_solution(tmp_path):
+    nb, info = authoring.read_solution(small_solution(tmp_path / "solutions"))
+    student = authoring.student_version(nb, "A9_demo")
+    sources = [c.source for c in student.cells]
+    assert sources[0] == "# A9_demo\nOpen `assignments/A9_demo.ipynb` in Jupyter."
+    assert sources[2] == ('def double(x):\n    """Return twice x."""\n    # YOUR CODE HERE\n'
+                          "    raise NotImplementedError('double: Return twice x.')")
+    assert sources[3] == "assert double(2) == 4"
+    assert sources[4] == "Why?\nYOUR ANSWER HERE\nThanks."
+    assert sources[5] == "assert double(0) == 0"
+    assert [c.metadata.get("tags") for c in student.cells] == [None, None, None, ["raises-exception"], None,
+                                                                ["raises-exception"]]
+    assert [(c.grade_id, c.points, c.has_hidden) for c in info.checks] == [
+        ("check_double", 2.5, True), ("check_zero", 10, False)]
+    assert info.solution_ids == ["double", "why"] and info.total_points == 12.5
+
+
+def test_written_answers_are_replaced_region_by_region_or_whole():
+    assert authoring.stub_markdown("My answer, with no markers.", "t") == "YOUR ANSWER HERE"
+    two = ("Intro\n### BEGIN SOLUTION\nfirst\n### END SOLUTION\nmiddle\n### BEGIN SOLUTION\nsecond\nmore\n"
+           "### END SOLUTION\nend")
+    assert authoring.stub_markdown(two, "t") == "Intro\nYOUR ANSWER HERE\nmiddle\nYOUR ANSWER HERE\nend"
+    assert authoring.stub_markdown("### BEGIN SOLUTION\nonly\n### END SOLUTION", "t") == "YOUR ANSWER HERE"
+    with pytest.raises(ValueError) as err:
+        authoring.stub_markdown("### BEGIN SOLUTION\nx", "A9, cell 4 (why)")
+    assert str(err.value) == "A9, cell 4 (why): '### BEGIN SOLUTION' on line 1 is never closed by '### END SOLUTION'"
+
+
+def test_the_points_report():
+    info = authoring.AssignmentInfo("A9", ["double"], [authoring.Check("check_double", 2.5, True),
+                                                        authoring.Check("check_zero", 10, False)])
+    assert authoring.points_report(info) == (
+        "A9: 2 checks, 12.5 points\n"
+        f"  {'check_double':<28}  2.5  (+hidden tests)\n"
+        f"  {'check_zero':<28}   10")
+
+
+def test_the_command_line_builds_and_checks(tmp_path, capsys):
+    solution = small_solution(tmp_path / "solutions")
+    out = tmp_path / "built"
+    report = authoring.points_report(authoring.read_solution(solution)[1])
+    assert authoring.main(["build", str(solution), "--out", str(out)]) == 0
+    assert capsys.readouterr().out == f"{report}\n  wrote {out / 'A9_demo.ipynb'} and {out / 'A9_demo.py'}\n"
+    reference = tmp_path / "reference"
+    authoring.build(solution, reference)
+    for suffix in (".ipynb", ".py"):
+        assert (out / f"A9_demo{suffix}").read_bytes() == (reference / f"A9_demo{suffix}").read_bytes()
+    assert authoring.main(["check", str(solution), "--out", str(out)]) == 0
+    assert capsys.readouterr().out == f"{report}\nassignments are up to date\n"
+    stale = out / "A9_demo.py"
+    stale.write_text(stale.read_text() + "# edited by hand\n")
+    (out / "A9_demo.ipynb").unlink()
+    assert authoring.main(["check", str(solution), "--out", str(out)]) == 1
+    assert capsys.readouterr().out == (f"{report}\nout of date (run `python -m course_lib.grading.authoring "
+                                       f"build`):\n  {out / 'A9_demo.ipynb'}\n  {stale}\n")
+    assert not (out / "A9_demo.ipynb").exists()  # check writes nothing
+
+
+def test_the_command_line_defaults_to_solutions_and_assignments(tmp_path, monkeypatch, capsys):
+    small_solution(tmp_path / "solutions")
+    monkeypatch.chdir(tmp_path)
+    assert authoring.main(["build"]) == 0
+    assert sorted(p.name for p in (tmp_path / "assignments").iterdir()) == ["A9_demo.ipynb", "A9_demo.py"]
+    assert "wrote assignments/A9_demo.ipynb and assignments/A9_demo.py" in capsys.readouterr().out
+
+
+def test_the_command_line_s_errors_and_help(tmp_path, monkeypatch, capsys):
+    missing = tmp_path / "nothing.ipynb"
+    assert authoring.main(["build", str(missing)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("error: ") and str(missing) in err
+    solution = small_solution(tmp_path / "solutions")
+    nb = jupytext.read(solution)
+    nb.cells[1].source = "import course_lib"
+    jupytext.write(nb, solution)
+    assert authoring.main(["check", str(solution), "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (f"error: {solution}: the first code cell must be "
+                                       "course_lib.notebook_setup.SETUP_CELL\n")
+    with pytest.raises(SystemExit) as stop:
+        authoring.main(["BUILD"])
+    assert stop.value.code == 2 and "invalid choice: 'BUILD' (choose from" in capsys.readouterr().err
+    monkeypatch.setenv("COLUMNS", "200")  # argparse wraps the help to the terminal's width
+    with pytest.raises(SystemExit) as stop:
+        authoring.main(["--help"])
+    text = capsys.readouterr().out
+    assert stop.value.code == 0
+    assert text.startswith("usage: python -m course_lib.grading.authoring [-h] [--out OUT] {build,check} "
+                           "[solutions ...]\n\nBuild student assignments from solution notebooks.\n")
+    for line in ("build: write assignments; check: fail if the committed ones are out of date",
+                 "solution notebooks or folders (default: solutions)", "output folder (default: assignments)"):
+        assert line in text
