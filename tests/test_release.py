@@ -234,12 +234,15 @@ def test_leaks_reads_notebook_cells_and_text_files(tmp_path):
         "e.md": "Use `### BEGIN SOLUTION`.\n### BEGIN SOLUTIONS\n#### BEGIN SOLUTION\n",  # none is a marker
         "f.txt": "### BEGIN SOLUTION\n",                      # not checked
         "g.ipynb": json.dumps({"cells": [{"source": "### END SOLUTION"}]}),  # an END alone: no region
+        "h.ipynb": json.dumps({"metadata": {}}),               # no cells: nothing to read
+        "i.ipynb": json.dumps({"cells": [{"cell_type": "raw"}, {"source": "  ### BEGIN SOLUTION"}]}),  # no source
     }
     for name, content in files.items():
         (tmp_path / name).write_bytes(content if isinstance(content, bytes) else content.encode())
     assert release.leaks(tmp_path, sorted(files)) == [
         "a.ipynb: line `### BEGIN SOLUTION`", "a.ipynb: line `### BEGIN HIDDEN TESTS`",
-        "b.ipynb: line `### BEGIN SOLUTION`", "d.py: line `### BEGIN SOLUTION`"]
+        "b.ipynb: line `### BEGIN SOLUTION`", "d.py: line `### BEGIN SOLUTION`",
+        "i.ipynb: line `### BEGIN SOLUTION`"]
 
 
 def test_is_private_matches_the_withheld_patterns():
