@@ -135,8 +135,10 @@ def test_a_stubbed_method_taints_the_instances_not_the_class():
                       "### BEGIN SOLUTION\n# HINT: call it\nk(1)\n### END SOLUTION", "k"),  # 7 fails: top level
         solution_cell("### BEGIN SOLUTION\ndef f2():\n    # HINT: define f2\n    return 1\n"
                       "### END SOLUTION", "f2"),                                          # 8 fails: the def is the stub
+        solution_cell('def k2(x):\n    """K2."""\n    return x\n### BEGIN SOLUTION\n# HINT: the answer\n'
+                      "answer = 42\n### END SOLUTION", "answer"),                         # 9 fails: just after a def
     ])
-    assert authoring.stub_dependent_cells(nb) == raising_cells(nb) == [5, 6, 7, 8]
+    assert authoring.stub_dependent_cells(nb) == raising_cells(nb) == [5, 6, 7, 8, 9]
 
 
 def test_magics_and_shell_escapes_are_ignored_by_the_analysis():
@@ -158,6 +160,11 @@ def test_an_unbalanced_cell_is_named_with_its_notebook():
     with pytest.raises(ValueError) as err:
         authoring.student_version(nb, "A9")
     assert str(err.value) == "A9, cell 0 (f): '### BEGIN SOLUTION' on line 3 is never closed by '### END SOLUTION'"
+    nb = new_notebook(cells=[new_markdown_cell("Why?\n### BEGIN SOLUTION\nBecause.", metadata={"nbgrader": {
+        "solution": True, "grade": False, "locked": False, "grade_id": "why", "schema_version": 3}})])
+    with pytest.raises(ValueError) as err:
+        authoring.student_version(nb, "A9")
+    assert str(err.value) == "A9, cell 0 (why): '### BEGIN SOLUTION' on line 2 is never closed by '### END SOLUTION'"
     nb = new_notebook(cells=[SOLUTION, check_cell("assert add_one(1) == 2\n### END HIDDEN TESTS", "check_f")])
     with pytest.raises(ValueError) as err:
         authoring.stub_dependent_cells(nb, "A9")
