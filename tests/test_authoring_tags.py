@@ -170,3 +170,12 @@ def test_an_unbalanced_cell_is_named_with_its_notebook():
         authoring.stub_dependent_cells(nb, "A9")
     assert str(err.value) == ("A9, cell 1 (check_f): '### END HIDDEN TESTS' on line 2 without a "
                               "'### BEGIN HIDDEN TESTS' before it")
+
+
+def test_an_unbalanced_cell_without_a_name_or_grade_id_is_still_placed():
+    cell = solution_cell('def f():\n    """F."""\n    ### BEGIN SOLUTION\n    return 1', "f")
+    del cell.metadata["nbgrader"]["grade_id"]
+    with pytest.raises(ValueError) as err:
+        authoring.stub_dependent_cells(new_notebook(cells=[new_markdown_cell("A9"), cell]))
+    assert str(err.value) == ("notebook, cell 1 (-): '### BEGIN SOLUTION' on line 3 is never closed by "
+                              "'### END SOLUTION'")
