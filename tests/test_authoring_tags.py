@@ -114,7 +114,8 @@ def test_what_a_cell_binds_or_defines_decides_the_later_cells():
         new_code_cell("unrelated = 1"),                                                    # 13 runs
         new_code_cell("h2 = Harmless()\nprint(h2.show())"),                               # 14 runs
         new_code_cell("x = 1\n### BEGIN HIDDEN TESTS\nadd_one(1)\n### END HIDDEN TESTS"),   # 15 fails: not a check cell,
-    ])                                                                                     #    so nothing is hidden
+        new_code_cell("print(h2.show())"),                                                 # 16 runs  (nothing hidden)
+    ])
     assert authoring.stub_dependent_cells(nb) == raising_cells(nb) == [2, 3, 6, 9, 10, 15]
 
 
