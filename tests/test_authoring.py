@@ -99,7 +99,7 @@ def test_bad_solutions_are_rejected(tmp_path):
 
 
 # Found by mutation testing (benchmarks/mutation.py authoring): the command line, the points
-# report, written answers (markdown solution cells) and ... had no test. These build a small
+# report, written answers (markdown solution cells) and most refusals had no test. These build a small
 # solution notebook of their own, so they do not depend on solutions/.
 def _meta(kind: str, grade_id: str, points: float = 1) -> dict:
     if kind == "solution":
