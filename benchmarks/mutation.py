@@ -91,7 +91,23 @@ TARGETS: dict[str, tuple[str, list[str], list[str] | None, str]] = {
                ["tests/test_screen.py", "tests/test_grade_offline.py"], None,
                "the static screen of solution cells: a refusal costs an honest student an exercise, "
                "a miss opens a route around the run-time defences"),
+    # Publishing: the student's notebook is built from the solution, and the release withholds
+    # the answers. A fault here ships a solution or a hidden test, or a notebook that is wrong.
+    "authoring": ("course_lib/grading/authoring.py",
+                  ["tests/test_authoring.py", "tests/test_authoring_tags.py"], None,
+                  "the student notebook built from a solution: stubs and their hints, hidden tests "
+                  "removed, raises-exception tags, the metadata nbgrader reads, the points"),
+    "release": ("course_lib/grading/release.py",
+                ["tests/test_release.py", "-k", "not makefile and not make_release and not collect_without"],
+                None,
+                "what `make release` ships: solutions, corpus and hidden tests withheld, a leak "
+                "refused, the destination checked (the Makefile and collection tests are left out)"),
 }
+
+
+# Copied next to the tests: the grading targets' tests load an assignment (A0) from
+# solutions/; authoring's compare a rebuild with the committed assignments/.
+COPIED = ("solutions", "assignments")
 
 
 def scratch_pyproject(module: str, tests: list[str], work: Path) -> str:
@@ -99,9 +115,8 @@ def scratch_pyproject(module: str, tests: list[str], work: Path) -> str:
     text = (ROOT / "pyproject.toml").read_text()
     shared = tomllib.loads(text).get("tool", {}).get("mutmut", {})
     text = re.sub(r"(?ms)^\[tool\.mutmut\]\n.*?(?=^\[|\Z)", "", text)
-    # solutions/: the grading targets' tests load an assignment (A0) from it
     settings = dict(shared, source_paths=["course_lib"], only_mutate=[module],
-                    also_copy=list(dict.fromkeys(shared.get("also_copy", []) + ["solutions"])),
+                    also_copy=list(dict.fromkeys(shared.get("also_copy", []) + list(COPIED))),
                     pytest_add_cli_args_test_selection=[
                         t for t in tests if not t.startswith("tests/") or (work / t).exists()])
     lines = ["[tool.mutmut]"] + [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
@@ -122,9 +137,10 @@ def prepare(target: str, baseline: str | None = None) -> Path:
         shutil.copytree(ROOT / "tests", work / "tests",
                         ignore=shutil.ignore_patterns("__pycache__", "corpus"))
         shutil.copy2(ROOT / "conftest.py", work / "conftest.py")
-        shutil.copytree(ROOT / "solutions", work / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
+        for folder in COPIED:
+            shutil.copytree(ROOT / folder, work / folder, ignore=shutil.ignore_patterns("__pycache__"))
     else:
-        archive = subprocess.run(["git", "archive", baseline, "course_lib", "tests", "conftest.py", "solutions"],
+        archive = subprocess.run(["git", "archive", baseline, "course_lib", "tests", "conftest.py", *COPIED],
                                  cwd=ROOT, capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(work), "--exclude=tests/corpus"], input=archive, check=True)
     if not any((work / t).exists() for t in tests if t.startswith("tests/")):

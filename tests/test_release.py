@@ -107,3 +107,172 @@ def test_make_release_needs_a_destination():
     done = subprocess.run([MAKE, "--no-print-directory", "-f", str(ROOT / "Makefile"), "release"],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "usage: make release DEST=folder" in done.stdout
+
+
+# Found by mutation testing (benchmarks/mutation.py release): the tests above need the
+# instructor's own checkout, so none of them could run on a mutant of release.py (all 139
+# survived). The ones below build a small course in a temporary git repository and release it.
+GIT = shutil.which("git")
+needs_git = pytest.mark.skipif(GIT is None, reason="git is not installed")
+
+SOLUTION_NB = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                          "source": ["def f():\n", "    ### BEGIN SOLUTION\n", "    return 1\n",
+                                     "    ### END SOLUTION"]}],
+               "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+STUDENT_NB = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                         "source": ["def f():\n", "    # YOUR CODE HERE\n", "    raise NotImplementedError('f')"]}],
+              "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+# path -> content; every one is tracked by git
+COURSE = {
+    "solutions/A9_demo.ipynb": json.dumps(SOLUTION_NB),
+    "solutions/A9_demo.py": "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n",
+    "tests/corpus/A9_demo/style.ipynb": json.dumps(SOLUTION_NB),
+    "tests/a9_submissions.py": "FULL = 'return 1'\n",
+    "tests/test_a9.py": "def test_a9(): pass\n",
+    "tests/test_a12.py": "def test_a12(): pass\n",
+    "tests/test_authoring.py": "def test_rebuild(): pass\n",
+    "tests/test_grade.py": "def test_grade(): pass\n",
+    "tests/test_corpus.py": "def test_corpus(): pass\n",
+    "benchmarks/grading.py": "print('grading')\n",
+    # shipped:
+    "assignments/A9_demo.ipynb": json.dumps(STUDENT_NB),
+    "assignments/A9_demo.py": "def f():\n    # YOUR CODE HERE\n    raise NotImplementedError('f')\n",
+    "tests/test_authoring_tags.py": "def test_tags(): pass\n",  # test_a + a letter: not an assignment's
+    "tests/test_screen.py": "def test_screen(): pass\n",
+    "benchmarks/bench.py": "print('bench')\n",
+    "course_lib/grading/authoring.py": 'BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"\n',  # not on a line of its own
+    "docs/notes.md": "Mark the answer with `### BEGIN SOLUTION` in a solution cell.\n",
+    "notes.txt": "### BEGIN SOLUTION\n",  # neither code nor a notebook nor Markdown: not read
+    "README.md": "The course.\n",
+}
+SHIPPED = sorted(["assignments/A9_demo.ipynb", "assignments/A9_demo.py", "tests/test_authoring_tags.py",
+                  "tests/test_screen.py", "benchmarks/bench.py", "course_lib/grading/authoring.py",
+                  "docs/notes.md", "notes.txt", "README.md"])
+WITHHELD = sorted(set(COURSE) - set(SHIPPED))
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run([GIT, *args], cwd=root, check=True, capture_output=True, timeout=60)
+
+
+@pytest.fixture
+def course(tmp_path) -> Path:
+    """A small course checkout: the files of COURSE tracked by git (added, not committed), plus
+    an untracked file and a tracked file deleted from the disk (neither is shipped)."""
+    root = tmp_path / "course"
+    for name, text in COURSE.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    _git(root, "init", "-q")
+    (root / "gone.py").write_text("x = 1\n")
+    _git(root, "add", "-A")
+    (root / "gone.py").unlink()
+    (root / "untracked.py").write_text("### BEGIN SOLUTION\n")
+    return root
+
+
+@needs_git
+def test_release_ships_exactly_the_tracked_student_files(course, tmp_path):
+    dest = tmp_path / "public"
+    shipped, withheld = release.release(dest, root=course)
+    assert shipped == SHIPPED and withheld == WITHHELD
+    on_disk = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
+    assert on_disk == SHIPPED
+    for name in SHIPPED:
+        assert (dest / name).read_bytes() == (course / name).read_bytes(), name
+
+
+@needs_git
+def test_release_into_an_existing_empty_folder_and_with_a_relative_path(course, tmp_path, monkeypatch):
+    (tmp_path / "empty").mkdir()
+    assert release.release(tmp_path / "empty", root=course)[0] == SHIPPED
+    monkeypatch.chdir(tmp_path)
+    assert release.release(Path("relative"), root=course)[0] == SHIPPED
+    assert (tmp_path / "relative" / "assignments" / "A9_demo.py").is_file()
+
+
+@needs_git
+def test_release_refuses_a_destination_in_the_course_or_not_empty(course, tmp_path):
+    for dest in (course, course / "build" / "release", course / "assignments"):
+        with pytest.raises(ValueError) as err:
+            release.release(dest, root=course)
+        assert str(err.value) == f"{dest} is inside the course folder: choose a folder outside it"
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "old.txt").write_text("old")
+    with pytest.raises(ValueError) as err:
+        release.release(full, root=course)
+    assert str(err.value) == f"{full} exists and is not empty: choose a new or empty folder"
+    assert [p.name for p in full.iterdir()] == ["old.txt"]
+    # a folder beside the course whose name starts with the course's is outside it
+    assert release.release(tmp_path / "course-public", root=course)[0] == SHIPPED
+
+
+@needs_git
+def test_a_leak_stops_the_release_before_any_file_is_written(course, tmp_path):
+    nb = json.loads(COURSE["assignments/A9_demo.ipynb"])
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                        "source": ["check()\n", "### BEGIN HIDDEN TESTS  \n", "check_more()"]})
+    (course / "assignments" / "A9_demo.ipynb").write_text(json.dumps(nb))
+    (course / "README.md").write_text("Intro\n\t### BEGIN SOLUTION\n")
+    dest = tmp_path / "public"
+    with pytest.raises(ValueError) as err:
+        release.release(dest, root=course)
+    assert str(err.value) == ("these files would ship solutions or hidden tests:\n"
+                              "  README.md: line `### BEGIN SOLUTION`\n"
+                              "  assignments/A9_demo.ipynb: line `### BEGIN HIDDEN TESTS`")
+    assert not dest.exists()
+
+
+def test_leaks_reads_notebook_cells_and_text_files(tmp_path):
+    files = {
+        "a.ipynb": json.dumps({"cells": [{"source": "x = 1\n### BEGIN SOLUTION"},
+                                         {"source": ["y = 2\n", "  ### BEGIN HIDDEN TESTS\n"]}]}),
+        "b.ipynb": "### BEGIN SOLUTION\nnot json",            # not a notebook: read as text
+        "c.ipynb": json.dumps(["### BEGIN HIDDEN TESTS"]),    # JSON but not a notebook: read as text
+        "d.py": b"# caf\xe9 in Latin-1\n### BEGIN SOLUTION\n",  # not UTF-8: read anyway
+        "e.md": "Use `### BEGIN SOLUTION`.\n### BEGIN SOLUTIONS\n#### BEGIN SOLUTION\n",  # none is a marker
+        "f.txt": "### BEGIN SOLUTION\n",                      # not checked
+        "g.ipynb": json.dumps({"cells": [{"source": "### END SOLUTION"}]}),  # an END alone: no region
+        "h.ipynb": json.dumps({"metadata": {}}),               # no cells: nothing to read
+        "i.ipynb": json.dumps({"cells": [{"cell_type": "raw"}, {"source": "  ### BEGIN SOLUTION"}]}),  # no source
+    }
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content if isinstance(content, bytes) else content.encode())
+    assert release.leaks(tmp_path, sorted(files)) == [
+        "a.ipynb: line `### BEGIN SOLUTION`", "a.ipynb: line `### BEGIN HIDDEN TESTS`",
+        "b.ipynb: line `### BEGIN SOLUTION`", "d.py: line `### BEGIN SOLUTION`",
+        "i.ipynb: line `### BEGIN SOLUTION`"]
+
+
+def test_is_private_matches_the_withheld_patterns():
+    for path in WITHHELD + ["tests/test_a0.py", "tests/test_a3_extra.py", "tests/a0_submissions.py"]:
+        assert release.is_private(path), path
+    for path in SHIPPED + ["solutions.md", "tests/test_authoring_tags.py", "tests/test_about.py",
+                           "tests/a10_submissions.py", "benchmarks/grading_notes.py", "docs/solutions/x.md"]:
+        assert not release.is_private(path), path
+
+
+def test_tracked_files_outside_git_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match=r"is not a git checkout of the course \(git ls-files failed"):
+        release.tracked_files(tmp_path)
+
+
+@needs_git
+def test_the_command_line_releases_or_says_what_is_wrong(course, tmp_path, monkeypatch, capsys):
+    real = release.release
+    monkeypatch.setattr(release, "release", lambda dest: real(dest, root=course))  # main's default root is ROOT
+    for argv in ([], ["a", "b"], ["-h"], ["--dest"]):
+        assert release.main(argv) == 2
+        out, err = capsys.readouterr()
+        assert (out, err) == ("", "usage: python course_lib/grading/release.py DEST   (make release DEST=folder)\n")
+    assert release.main([str(course / "out")]) == 2
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", f"error: {course / 'out'} is inside the course folder: choose a folder outside it\n")
+    dest = tmp_path / "public"
+    monkeypatch.setattr(sys, "argv", ["release.py", str(dest)])  # main() reads sys.argv
+    assert release.main() == 0
+    out, err = capsys.readouterr()
+    assert err == "" and out == (f"wrote {len(SHIPPED)} files to {dest}; withheld {len(WITHHELD)}:\n"
+                                 + "".join(f"  {p}\n" for p in WITHHELD))
+    assert (dest / "README.md").is_file()

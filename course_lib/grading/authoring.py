@@ -248,13 +248,14 @@ class _Names(ast.NodeVisitor):
     visit_ImportFrom = visit_Import
 
 
-def _stubbed_definitions(source: str) -> tuple[set[str], set[str], bool]:
+def _stubbed_definitions(source: str, where: str) -> tuple[set[str], set[str], bool]:
     """Where a solution cell's stubs sit: the functions and classes whose call reaches one
     (a stub in a function, or in a class's ``__init__``), the classes whose instances do
     (a stub in another method), and whether a region lies outside any def (the cell
-    itself then raises)."""
+    itself then raises; so does a region in a class body outside its methods, which runs
+    when the class is defined)."""
     lines = source.split("\n")
-    regions = _regions(lines, BEGIN_SOLUTION, END_SOLUTION, "solution cell")
+    regions = _regions(lines, BEGIN_SOLUTION, END_SOLUTION, where)
     tree = ast.parse(source)
     calls, instances, top_level = set(), set(), False
 
@@ -269,13 +270,16 @@ def _stubbed_definitions(source: str) -> tuple[set[str], set[str], bool]:
         elif isinstance(owner, ast.ClassDef):
             method = next((m for m in owner.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))
                            and inside(m, start)), None)
-            (calls if method is None or method.name == "__init__" else instances).add(owner.name)
+            if method is None:
+                top_level = True
+            else:
+                (calls if method.name == "__init__" else instances).add(owner.name)
         else:
             calls.add(owner.name)
     return calls, instances, top_level
 
 
-def stub_dependent_cells(nb) -> list[int]:
+def stub_dependent_cells(nb, name: str = "notebook") -> list[int]:
     """Indices of the code cells of a *solution* notebook that fail in the student's copy
     (where solution regions are stubs and check cells have no hidden tests).
 
@@ -285,7 +289,8 @@ def stub_dependent_cells(nb) -> list[int]:
     makes an instance of a class with a stubbed method runs, but what it binds fails
     when used. A solution region outside any def makes its own cell fail. Decided from the
     source (ast), not by running it; conftest.py checks under nbval that every cell found
-    here does raise, and nbval that every other cell runs.
+    here does raise, and nbval that every other cell runs. An error names the cell as
+    ``<name>, cell <index> (<grade_id>)``, like :func:`student_version`.
     """
     tainted: set[str] = set()    # reading one raises
     makers: set[str] = set()     # classes whose instances raise when used
@@ -293,8 +298,9 @@ def stub_dependent_cells(nb) -> list[int]:
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
+        where = f"{name}, cell {index} ({nbgrader_meta(cell).get('grade_id', '-')})"
         # what the student's copy runs: a check cell without its hidden tests
-        source = strip_hidden(cell.source, f"cell {index}") if is_check_cell(cell) else cell.source
+        source = strip_hidden(cell.source, where) if is_check_cell(cell) else cell.source
         try:
             tree = ast.parse(_python_only(source))
         except SyntaxError:
@@ -308,20 +314,20 @@ def stub_dependent_cells(nb) -> list[int]:
             names.binds |= part.binds
             names.deferred.update(part.deferred)
             names.methods.update(part.methods)
-        calls, instances, top_level = (_stubbed_definitions(cell.source) if is_solution_cell(cell)
+        calls, instances, top_level = (_stubbed_definitions(cell.source, where) if is_solution_cell(cell)
                                        else (set(), set(), False))
         reaching, making = set(calls), set(instances)
         changed = True
         while changed:  # to a fixed point: defs reading defs of this cell
             changed = False
             bad = tainted | reaching
-            for name, reads in names.deferred.items():
-                if name not in reaching and reads & bad:
-                    reaching.add(name)
+            for defined, reads in names.deferred.items():
+                if defined not in reaching and reads & bad:
+                    reaching.add(defined)
                     changed = True
-            for name, reads in names.methods.items():
-                if name not in reaching | making and reads & bad:
-                    making.add(name)
+            for defined, reads in names.methods.items():
+                if defined not in reaching | making and reads & bad:
+                    making.add(defined)
                     changed = True
         defined = set(names.deferred)
         if top_level or names.reads & (tainted | reaching):
@@ -397,7 +403,7 @@ def student_version(nb, name: str):
     import copy
 
     nb = copy.deepcopy(nb)
-    failing = set(stub_dependent_cells(nb))
+    failing = set(stub_dependent_cells(nb, name))
     for index, cell in enumerate(nb.cells):
         where = f"{name}, cell {index} ({nbgrader_meta(cell).get('grade_id', '-')})"
         for key in _VOLATILE_CELL_METADATA:
