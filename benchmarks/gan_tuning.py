@@ -56,7 +56,8 @@ def parse():
     p.add_argument("--mismatched", action="store_true", help="matching-aware D (conditional only)")
     p.add_argument("--mbstd", action="store_true", help="minibatch standard deviation channel in D")
     p.add_argument("--lr-decay-last", type=int, default=0,
-                   help="decay both learning rates linearly to zero over the last N epochs (0: constant)")
+                   help="train_gan(lr_decay_last=N): both learning rates fall linearly over the last N epochs, "
+                        "the last epoch at 1/N of the rate (0: constant)")
     p.add_argument("--ema", type=str, default="0", help="GeneratorAverage decays, comma-separated (0: none)")
     p.add_argument("--n-metric", type=int, default=1000)
     p.add_argument("--eval-at", type=str, default="5,10,15,20")
@@ -100,18 +101,13 @@ def main():
 
     def measure(model):
         epoch[0] += 1
-        if args.lr_decay_last:               # the rate for the next epoch: linear to 0 over the last N epochs
-            left = args.epochs - epoch[0]
-            scale = min(1.0, left / args.lr_decay_last)
-            for opt, lr in zip(opts, (args.lr_g, args.lr_d)):
-                for group in opt.param_groups:
-                    group["lr"] = lr * scale
         if epoch[0] not in eval_at:
             return {}
         t0 = time.perf_counter()
         z = torch.randn(n, args.latent, generator=torch.Generator().manual_seed(123))
         asked = torch.arange(10).repeat(n // 10) if args.conditional else None
-        out = {"epoch": epoch[0], "train_seconds": round(t0 - started - spent["eval"], 1)}
+        out = {"epoch": epoch[0], "train_seconds": round(t0 - started - spent["eval"], 1),
+               "lr_g": opts[0].param_groups[0]["lr"]}   # the rate of the epoch just trained
         modes = ["eval", "train"] + [f"ema{d:g}" if len(decays) > 1 else "ema" for d in decays]
         for mode in modes:
             gen = model.generator
@@ -138,7 +134,8 @@ def main():
         return {}
 
     history, _ = G.train_gan(gan, loader, args.epochs, k=1, optimizers=opts, real_label=args.real_label, mismatched=args.mismatched,
-                             average=average, evaluate=measure, progress=False, verbose=False)
+                             average=average, lr_decay_last=args.lr_decay_last,
+                             evaluate=measure, progress=False, verbose=False)
     print(json.dumps([{k: round(float(r[k]), 3) for k in ("epoch", "d_loss", "g_loss", "D(x)", "D(G(z))")}
                       for r in history.records[4::5]]))
     total = time.perf_counter() - started - spent["eval"]
