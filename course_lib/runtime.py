@@ -264,6 +264,14 @@ def report(name: str, value, unit: str = "") -> None:
 _LAST_SETUP: "Setup | None" = None
 
 
+def current_device() -> torch.device:
+    """The device the last :func:`setup` chose (the notebook's ``env.device``), else :func:`choose_device`'s.
+
+    Checks make their reference models here, so that they run where the student's code runs.
+    """
+    return _LAST_SETUP.device if _LAST_SETUP is not None else choose_device()
+
+
 def _run_context() -> dict:
     """Where a figure was measured: the last :func:`setup`'s choices, else what is current."""
     env = _LAST_SETUP
