@@ -273,6 +273,22 @@ def test_find_submissions(tmp_path):
     assert grade.find_submissions(tmp_path) == [tmp_path / "amy.ipynb", tmp_path / "zoe.ipynb"]
 
 
+@pytest.mark.parametrize("first, second", [("amy", "Amy"), ("Jos\u00e9", "Jose\u0301")],
+                         ids=["case", "accent as one character or two"])
+def test_find_submissions_refuses_two_files_that_name_the_same_student(tmp_path, first, second):
+    """Two files one folder can hold (on Linux) whose student name writes the same results/ and
+    feedback/ files on a disk that ignores case or Unicode normalisation: refused, both named."""
+    (tmp_path / f"{first}.ipynb").write_text("{}")
+    (tmp_path / f"{second}.ipynb").write_text("{}")
+    if len(list(tmp_path.glob("*.ipynb"))) < 2:
+        pytest.skip("this disk itself treats the two names as one file")
+    with pytest.raises(ValueError, match="name the same student") as caught:
+        grade.find_submissions(tmp_path)
+    assert f"{first}.ipynb" in str(caught.value) and f"{second}.ipynb" in str(caught.value)
+    (tmp_path / f"{second}.ipynb").rename(tmp_path / "bob.ipynb")       # renamed: accepted
+    assert sorted(p.stem for p in grade.find_submissions(tmp_path)) == sorted(["bob", first])
+
+
 def test_a_rerun_skips_finished_results_and_regrades_changed_files_and_errors(source, tmp_path, monkeypatch):
     """grade_folder's bookkeeping, with grade_one replaced (no kernel): a result is reused only
     for the same file contents and when it is not an error; --force re-grades everything."""

@@ -54,6 +54,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -552,9 +553,20 @@ def find_submissions(folder: Path) -> list[Path]:
     found = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
     if not found:
         raise ValueError(f"no .ipynb files in {folder}")
-    stems = [p.stem for p in found]
-    if len(set(stems)) != len(stems):
-        raise ValueError("two submissions have the same name")
+    # Names in one folder differ, but the student's name (the file's stem) also names the files
+    # written for them, results/<student>.json and feedback/<student>.md: on a disk that ignores
+    # case or Unicode normalisation (macOS, Windows) "Amy" and "amy", or an "é" typed as one
+    # character and as e + accent, are the same file, and one student's result would overwrite
+    # the other's. Refuse the batch before grading, naming both files: which is which is for the
+    # instructor to decide, not the grader.
+    seen: dict[str, Path] = {}
+    for p in found:
+        key = unicodedata.normalize("NFC", p.stem).casefold()
+        if key in seen:
+            raise ValueError(f"{seen[key].name!r} and {p.name!r} name the same student once case and "
+                             "Unicode normalisation are ignored (their results and feedback files would "
+                             "overwrite each other on macOS or Windows): rename one of them")
+        seen[key] = p
     return found
 
 
