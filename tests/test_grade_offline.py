@@ -737,3 +737,36 @@ def test_ctrl_c_drops_the_queue_and_does_not_wait_for_the_running_submission(sou
         if thread.name.startswith("ThreadPoolExecutor"):
             thread.join(5.0)
     assert graded == ["amy"] and (tmp_path / "out" / "results" / "amy.json").exists()
+
+
+def test_the_j_threads_take_turns_to_parse_student_code(source, tmp_path, monkeypatch):
+    """CPython 3.11's ast is not thread-safe (a shared recursion counter: "AST constructor
+    recursion depth mismatch"), so reading a submission (the screen parses it) and building the
+    graded notebook (which parses its cells) never run in two -j threads at once. The kernel
+    is replaced by nothing here: only the in-process steps run."""
+    import threading
+    import time
+
+    inside, most, lock = [0], [0], threading.Lock()
+
+    def one_at_a_time(step):
+        def run(*args, **kwargs):
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            time.sleep(0.2)                        # long enough for the other thread to arrive
+            try:
+                return step(*args, **kwargs)
+            finally:
+                with lock:
+                    inside[0] -= 1
+        return run
+
+    monkeypatch.setattr(grade, "read_submission",
+                        one_at_a_time(lambda path, source_, screen: (dict(source_.stubs), [], [])))
+    monkeypatch.setattr(grade, "build_graded_notebook", one_at_a_time(grade.build_graded_notebook))
+    monkeypatch.setattr(grade, "_run_cells", lambda *args: None)
+    results = grade.grade_folder(source, _folder(tmp_path, ["amy", "bob", "cat", "dan"]), tmp_path / "out",
+                                 grade.Limits(), jobs=2, log=lambda m: None)
+    assert [r.status for r in results] == ["graded"] * 4, [r.reasons for r in results]
+    assert most[0] == 1

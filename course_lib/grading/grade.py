@@ -53,6 +53,7 @@ import secrets
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
@@ -66,6 +67,14 @@ from course_lib.grading.submissions import Source, load_source, read_submission
 from course_lib.viz import markdown_table
 
 KERNEL_NAME = "course-grader"
+
+# The -j submissions are graded in threads of one process, and parsing their code with `ast`
+# (the screen, the graded notebook's names) is not thread-safe in CPython 3.11: its AST
+# construction keeps a recursion counter in state the threads share, and two parses at once
+# can fail with "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905;
+# seen once in test_corpus at -j 2 under load, as a grader error). Parsing takes milliseconds:
+# the threads take turns.
+_PARSING = threading.Lock()
 
 
 @dataclass
@@ -364,7 +373,8 @@ def _run_once(source: Source, solutions: dict[str, str], limits: Limits, kernel_
     from jupyter_client import AsyncKernelManager
     from jupyter_client.kernelspec import KernelSpecManager
 
-    nb, tokens = build_graded_notebook(source, solutions)
+    with _PARSING:
+        nb, tokens = build_graded_notebook(source, solutions)
     km = AsyncKernelManager(kernel_name=KERNEL_NAME,
                             kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernel_dirs)]))
     # interrupt_on_timeout=False: a cell that times out raises CellTimeoutError, and the run ends
@@ -476,7 +486,8 @@ def grade_one(path: Path, source: Source, limits: Limits, kernel_dirs: Path) -> 
                     status="graded", checks=[CheckResult(c.grade_id, c.points) for c in source.info.checks])
     try:
         result.sha256 = _sha256(path)
-        solutions, reasons, flags = read_submission(path, source, limits.screen)
+        with _PARSING:
+            solutions, reasons, flags = read_submission(path, source, limits.screen)
         result.reasons += reasons
         result.flags += flags
         if solutions is None:
