@@ -148,8 +148,10 @@ def run_sampling(device: torch.device, n: int, profile: str, side: int = 28) -> 
         row = {"model": name, "digits": n, "image": f"{side}x{side}", **context(device.type, torch.get_num_threads(), profile)}
         samples = {}
         for method in ("naive", "fast"):
+            runtime.synchronize(device)
             started = time.perf_counter()
             samples[method] = pc.sample(model, n, (1, side, side), seed=SEED, method=method)
+            runtime.synchronize(device)        # on a GPU, wait for the work before reading the clock
             row[f"{method}_seconds"] = round(time.perf_counter() - started, 3)
         row["speedup"] = round(row["naive_seconds"] / row["fast_seconds"], 2)
         row["identical"] = bool(torch.equal(samples["naive"], samples["fast"]))

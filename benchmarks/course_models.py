@@ -16,6 +16,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+from course_lib import runtime
 from course_lib.models import autoencoder as ae
 from course_lib.models import classifier as clf
 from course_lib.models import gan as G
@@ -132,12 +133,15 @@ def throughput(work: Workload, seconds: float, batch_size: int | None = None,
                warmup: int = 2) -> dict:
     """Images per second of ``work`` over a window of about ``seconds`` (after ``warmup`` steps)."""
     batch_size = batch_size or work.batch_size
+    device = next(work.model.parameters()).device
     for _ in range(warmup):
         work.step(batch_size)
+    runtime.synchronize(device)            # on a GPU, steps return before their work is done
     steps, started = 0, time.perf_counter()
     while True:
         work.step(batch_size)
         steps += 1
+        runtime.synchronize(device)
         elapsed = time.perf_counter() - started
         if elapsed >= seconds:
             break

@@ -283,6 +283,10 @@ _CRASH_HINTS = [
      "for one number of dimensions? Use negative axes such as `dim=-1`."),
     (r"not implemented for 'Long'|expected .*Float.*Long|Long.*Float",
      "integer and float tensors mixed: convert with `.float()` or `.long()` where needed."),
+    (r"Expected all tensors to be on the same device|is not on the expected device",
+     "tensors on different devices: a tensor made without `device=` (`torch.randn(n, d)`) lives on "
+     "the CPU while the inputs and models are on the GPU; make it where the inputs are, e.g. "
+     "`torch.randn(n, d, device=x.device)` for an input `x`."),
     (r"only one element tensors|a Tensor with \d+ elements cannot be converted",
      "`.item()`, `float()` or `if` on a tensor with several values: your code handles one value, "
      "not a batch."),

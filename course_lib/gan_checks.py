@@ -96,20 +96,27 @@ def _grads(loss, params):
 
 
 def check_training_step(student_step: Callable, *, k: int, m: int = 8, data_dim: int = 2,
-                        latent_dim: int = 3, seed: int = 0, name: str = "training_step") -> None:
+                        latent_dim: int = 3, seed: int = 0, name: str = "training_step",
+                        device: torch.device | str | None = None) -> None:
     """Run ``student_step(generator, discriminator, g_optimizer, d_optimizer, real, k)`` once and check it.
 
-    Small MLPs (no batch norm, so a batch's composition does not matter) and SGD.
+    Small MLPs (no batch norm, so a batch's composition does not matter) and SGD, on
+    ``device``: by default the student's own, the one ``runtime.setup()`` chose in their
+    notebook (the GPU on a GPU runtime), so that a step which makes its noise on the CPU
+    fails here, where the check can say why, and not later in the notebook. The models
+    and the real batch are made on the CPU (the same numbers on every device), then moved.
     Raises AssertionError naming the first rule broken.
     """
+    from course_lib import runtime
     from course_lib.models.gan import MLPDiscriminator, MLPGenerator
 
+    device = runtime.current_device() if device is None else torch.device(device)
     torch.manual_seed(seed)
-    gen = MLPGenerator(latent_dim, data_dim, hidden=16)
-    disc = MLPDiscriminator(data_dim, hidden=16)
+    gen = MLPGenerator(latent_dim, data_dim, hidden=16).to(device)
+    disc = MLPDiscriminator(data_dim, hidden=16).to(device)
     g_opt = torch.optim.SGD(gen.parameters(), lr=0.1)
     d_opt = torch.optim.SGD(disc.parameters(), lr=0.1)
-    real = torch.randn(k * m, data_dim, generator=torch.Generator().manual_seed(seed + 1)) + 3.0
+    real = (torch.randn(k * m, data_dim, generator=torch.Generator().manual_seed(seed + 1)) + 3.0).to(device)
     g_params, d_params = list(gen.parameters()), list(disc.parameters())
     events: list[str] = []
     d_inputs: list[torch.Tensor] = []
@@ -154,12 +161,13 @@ def check_training_step(student_step: Callable, *, k: int, m: int = 8, data_dim:
             fail("during the discriminator step, a gradient reached the generator: the fake batch was "
                  "not detached in the discriminator step. Make the fakes with torch.no_grad() or pass "
                  "fakes.detach() to D.")
-        seen = torch.cat([x.reshape(len(x), -1) for x in d_inputs]) if d_inputs else torch.empty(0, data_dim)
+        seen = (torch.cat([x.reshape(len(x), -1) for x in d_inputs]) if d_inputs
+                else torch.empty(0, data_dim, device=device))
         d_inputs.clear()
         chunk = real[index * m:(index + 1) * m]
-        is_real = (torch.cdist(seen, real) == 0).any(1) if len(seen) else torch.zeros(0, dtype=torch.bool)
+        is_real = _rows_in(seen, real)
         used = seen[is_real]
-        if len(used) != m or not bool((torch.cdist(chunk, used) == 0).any(1).all()):
+        if len(used) != m or not bool(_rows_in(chunk, used).all()):
             fail(f"discriminator step {index + 1} of {k} should use the real minibatch real[{index * m}:{(index + 1) * m}] "
                  f"(m = len(real) // k = {m} examples), each once; it used {len(used)} real rows "
                  f"{'' if len(used) == 0 else 'from elsewhere in the batch'}.")
@@ -251,6 +259,17 @@ def check_training_step(student_step: Callable, *, k: int, m: int = 8, data_dim:
             raise AssertionError(f"`{name}` returns {key}={got:.6g}, expected {value:.6g}"
                                  + (" (the mean of the k discriminator losses)." if key == "d_loss" else
                                     " (the generator's loss in its step)."))
+
+
+def _rows_in(rows: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+    """For each row of ``rows``, whether ``table`` holds exactly the same row.
+
+    Compared element by element: ``cdist(...) == 0`` computes distances through a matrix
+    product for larger batches, where a row's distance to itself need not come out as 0.
+    """
+    if rows.shape[-1] != table.shape[-1]:       # the student fed D something else: no row matches
+        return torch.zeros(len(rows), dtype=torch.bool, device=rows.device)
+    return (rows[:, None, :] == table[None, :, :]).all(-1).any(1)
 
 
 class _StepProblem(Exception):

@@ -264,6 +264,29 @@ def report(name: str, value, unit: str = "") -> None:
 _LAST_SETUP: "Setup | None" = None
 
 
+def current_device() -> torch.device:
+    """The device the last :func:`setup` chose (the notebook's ``env.device``), else :func:`choose_device`'s.
+
+    Checks make their reference models here, so that they run where the student's code runs.
+    """
+    return _LAST_SETUP.device if _LAST_SETUP is not None else choose_device()
+
+
+def synchronize(device: torch.device | str | None = None) -> None:
+    """Wait until the work queued on ``device`` (default :func:`current_device`) has finished.
+
+    A GPU runs asynchronously: a PyTorch call on cuda or mps returns as soon as its kernels
+    are queued, so a clock read right after it times the launch, not the work. Timings call
+    this before each clock read; on the CPU (and on ``meta``) the work is already done and it
+    does nothing.
+    """
+    device = current_device() if device is None else torch.device(device)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
 def _run_context() -> dict:
     """Where a figure was measured: the last :func:`setup`'s choices, else what is current."""
     env = _LAST_SETUP

@@ -109,13 +109,16 @@ viz.show_images(x_test[:16], nrow=16, title="Binarised test digits")
 # We time one forward pass of a 2-layer Row LSTM on images with more and more rows.
 
 # %%
-rnn_probe = pc.RowLSTM(channels=16, hidden=16, layers=2)
+rnn_probe = pc.RowLSTM(channels=16, hidden=16, layers=2).to(env.device)
 rows_timed = profile.choose(full=[14, 28, 56, 112], fast=[14, 28])
+with torch.no_grad():
+    rnn_probe(torch.zeros(16, 1, rows_timed[0], 28, device=env.device))   # untimed: a GPU's one-off set-up
 for height in rows_timed:
-    x = torch.zeros(16, 1, height, 28)
+    x = torch.zeros(16, 1, height, 28, device=env.device)
     with torch.no_grad():
         started = time.perf_counter()
         rnn_probe(x)
+        runtime.synchronize(env.device)    # a GPU returns before its work is done: wait before reading the clock
         seconds = time.perf_counter() - started
     print(f"{height:4d} rows: {2 * height:4d} sequential LSTM steps (2 layers)   {seconds * 1000:6.1f} ms")
 
@@ -460,6 +463,7 @@ timings, outputs = {}, {}
 for method in ("naive", "fast"):
     started = time.perf_counter()
     outputs[method] = pc.sample(gated, 16, seed=1, method=method)
+    runtime.synchronize(env.device)
     timings[method] = time.perf_counter() - started
 same = torch.equal(outputs["naive"], outputs["fast"])
 speedup = timings["naive"] / timings["fast"]

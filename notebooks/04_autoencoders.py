@@ -111,6 +111,7 @@ started = time.perf_counter()
 history = train.fit(model, train.TensorBatches(x_train, batch_size=64), ae.reconstruction_loss,
                     optimizer, epochs=EPOCHS, desc="autoencoder, 32-number code",
                     evaluate=lambda m: {"test loss": ae.reconstruction_loss(m, x_test.to(device))})
+runtime.synchronize(device)                # a GPU may still be working when the call returns
 ae_seconds = time.perf_counter() - started
 runtime.report("autoencoder (code 32): test reconstruction BCE", history.last["test loss"], "nats/image")
 viz.show_images(torch.cat([x_test[:10], model.reconstruct(x_test[:10].to(device)).cpu()]), nrow=10,

@@ -597,6 +597,7 @@ iwae = {}
 started = time.perf_counter()
 for k in profile.choose(full=[1, 10, 100, 1000], fast=[1, 10, 1000]):
     iwae[k] = -V.iwae_bound(vae_binary, eval_images, k, generator=torch.Generator().manual_seed(k)).mean().item()
+runtime.synchronize(device)                # a GPU may still be working when the call returns
 iwae_seconds = time.perf_counter() - started
 Markdown(viz.markdown_table(["bound", "test NLL estimate (nats/image)", "bits/dim"],
                             [["-ELBO (10 samples of z)", f"{negative_elbo:.2f}", f"{nats_to_bits_per_dim(negative_elbo, 784):.4f}"]]

@@ -640,6 +640,7 @@ started = time.perf_counter()
 dcgan_history, _ = G.train_gan(dcgan, loader, settings["epochs"], k=1, lr=settings["lr"], betas=settings["betas"],
                                real_label=settings["real_label"], average=average,
                                lr_decay_last=settings["lr_decay_last"], evaluate=watch, desc="DCGAN")
+runtime.synchronize(device)                                     # a GPU may still be working when the call returns
 runtime.report("DCGAN: training time including the per-epoch evaluation", time.perf_counter() - started, "s")
 dcgan_generator = average.refresh_batch_norm()                  # the generator we sample from now on
 
@@ -667,6 +668,7 @@ steps = profile.choose(full=40, fast=5)
 started = time.perf_counter()
 for _ in range(steps):
     timed_step()
+runtime.synchronize(device)                                        # wait for the GPU's queued work
 images_per_second = steps * len(batch) / (time.perf_counter() - started)
 runtime.report(f"DCGAN training speed ({device.type}, {env.threads} thread{'s' if env.threads > 1 else ''}, batch {len(batch)})",
                images_per_second, "images/s")

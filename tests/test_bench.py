@@ -135,3 +135,40 @@ def test_the_benchmarked_networks_are_the_ones_the_notebooks_train():
     assert "DCGANDiscriminator(channels=settings[\"channels\"], minibatch_std=True)" in nb06
     dcgan = course_models.workload("dcgan")
     assert dcgan.batch_size == course_models.GAN_BATCH and dcgan.model.discriminator.minibatch_std
+
+
+def test_throughput_waits_for_the_device_before_every_clock_read(monkeypatch):
+    """On a GPU a training step returns once its kernels are queued: every clock read that ends
+    a timed window must come after runtime.synchronize, or the figure is the launch rate."""
+    import torch
+
+    import course_models
+    from course_lib import runtime
+
+    events = []
+    model = torch.nn.Linear(2, 1)
+    work = course_models.Workload("probe", model, lambda batch: events.append("step"), 4)
+    real_clock = course_models.time.perf_counter
+    monkeypatch.setattr(course_models.time, "perf_counter", lambda: events.append("clock") or real_clock())
+    monkeypatch.setattr(runtime, "synchronize", lambda device=None: events.append(("sync", torch.device(device).type)))
+    result = course_models.throughput(work, seconds=0.01, warmup=2)
+    assert result["steps"] >= 1 and events.count("step") == result["steps"] + 2
+    assert ("sync", "cpu") in events                  # the model's own device
+    for i, event in enumerate(events):
+        if event == "clock":
+            since_last_step = events[:i][::-1]
+            before = since_last_step[:since_last_step.index("step")] if "step" in since_last_step else since_last_step
+            assert ("sync", "cpu") in before, f"a clock read with no synchronize after the last step: {events[:i + 1]}"
+
+
+def test_every_timing_in_a_notebook_waits_for_the_device():
+    """A notebook's `... time.perf_counter() - started` comes right after runtime.synchronize
+    (or after a line that says why its work runs on the CPU and needs none)."""
+    lines_without = []
+    for source in sorted((ROOT / "notebooks").glob("*.py")):
+        lines = source.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines):
+            if "perf_counter() -" in line and not any("runtime.synchronize" in previous
+                                                       for previous in lines[max(0, number - 2):number]):
+                lines_without.append(f"{source.name}:{number + 1}: {line.strip()}")
+    assert not lines_without, "timings read before the device finished:\n" + "\n".join(lines_without)

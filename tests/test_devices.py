@@ -319,6 +319,80 @@ def test_check_dcgan_modules_sends_its_inputs_to_the_students_devices():
     assert [d.type for d in seen] == ["meta", "meta"]
 
 
+def _recording_step(seen):
+    """A student's training step that records where everything it was handed lives, then stops."""
+    def training_step(generator, discriminator, g_optimizer, d_optimizer, real, k):
+        seen.extend({p.device.type for p in (*generator.parameters(), *discriminator.parameters())})
+        seen.append(real.device.type)
+        raise RuntimeError("recorded")
+    return training_step
+
+
+def _a3_step(noise_on_the_cpu: bool):
+    """A3's training step (the solution's), or the same with one mistake: noise made on the CPU."""
+    from course_lib.models import gan as reference
+
+    def noise(m, generator, real):
+        return torch.randn(m, generator.latent_dim, device=None if noise_on_the_cpu else real.device)
+
+    def training_step(generator, discriminator, g_optimizer, d_optimizer, real, k):
+        m = len(real) // k
+        d_losses = []
+        for i in range(k):
+            with torch.no_grad():
+                fakes = generator(noise(m, generator, real))
+            d_loss = reference.discriminator_loss(discriminator(real[i * m:(i + 1) * m]), discriminator(fakes))
+            d_optimizer.zero_grad()
+            d_loss.backward()
+            d_optimizer.step()
+            d_losses.append(d_loss.item())
+        g_loss = reference.non_saturating_generator_loss(discriminator(generator(noise(m, generator, real))))
+        g_optimizer.zero_grad()
+        g_loss.backward()
+        g_optimizer.step()
+        return {"d_loss": sum(d_losses) / k, "g_loss": g_loss.item()}
+    return training_step
+
+
+def test_check_training_step_hands_the_student_its_models_and_data_on_the_device_given():
+    from course_lib import gan_checks
+
+    seen = []
+    with pytest.raises(AssertionError, match="crashed with RuntimeError: recorded"):
+        gan_checks.check_training_step(_recording_step(seen), k=2, m=3, device="meta")
+    assert seen == ["meta", "meta"]
+
+
+def test_check_training_step_runs_on_the_device_the_students_notebook_chose(monkeypatch):
+    """A3's check cells name no device: the check takes env.device (runtime.setup's choice), so on
+    a GPU runtime the student's step is checked on the GPU."""
+    from course_lib import gan_checks, runtime
+
+    chosen = runtime.Setup(device=META, profile=runtime.Profile("fast"), seed=0, threads=1, colab=False)
+    monkeypatch.setattr(runtime, "_LAST_SETUP", chosen)
+    seen = []
+    with pytest.raises(AssertionError, match="crashed with RuntimeError: recorded"):
+        gan_checks.check_training_step(_recording_step(seen), k=1, m=4)
+    assert seen == ["meta", "meta"]
+
+
+def test_check_training_step_catches_noise_made_on_the_cpu_and_says_so():
+    from course_lib import gan_checks
+
+    gan_checks.check_training_step(_a3_step(noise_on_the_cpu=True), k=2, m=4, device="cpu")  # right on the CPU ...
+    with pytest.raises(AssertionError, match="crashed with RuntimeError(.|\n)*tensors on different devices"):
+        gan_checks.check_training_step(_a3_step(noise_on_the_cpu=True), k=2, m=4, device="meta")  # not elsewhere
+
+
+@pytest.mark.gpu
+def test_check_training_step_on_cuda_passes_the_solution_and_catches_cpu_noise():
+    from course_lib import gan_checks
+
+    gan_checks.check_training_step(_a3_step(noise_on_the_cpu=False), k=3, m=4, device="cuda")
+    with pytest.raises(AssertionError, match="tensors on different devices"):
+        gan_checks.check_training_step(_a3_step(noise_on_the_cpu=True), k=3, m=4, device="cuda")
+
+
 # --- cuda: every lecture notebook ---------------------------------------------------------------
 
 LECTURES = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))

@@ -459,3 +459,58 @@ def test_check_cells_call_no_function_of_an_ungraded_cell(name):
                         for t in n.targets if isinstance(t, ast.Name)}
     unsafe = {f for f in defined & called if (name, f) not in HINT_ONLY}
     assert not unsafe, f"check cells of {name} call {sorted(unsafe)}, defined in an ungraded cell"
+
+
+# --- a kernel that does not start is the machine's fault: started once more ------------------
+
+def _kernels_that_fail_to_start(monkeypatch, folder: Path, failures: int) -> Path:
+    """Grading kernels launched through a wrapper that logs every launch; the first ``failures``
+    launches exit at once, so that kernel never becomes ready (as one can under heavy load).
+    Returns the launch log."""
+    log, wrapper = folder / "launches.txt", folder / "launch.py"
+    wrapper.write_text("import os, sys\n"
+                       "log, failures = sys.argv[1], int(sys.argv[2])\n"
+                       "with open(log, 'a') as fh:\n    fh.write('launch\\n')\n"
+                       "if len(open(log).read().split()) <= failures:\n    sys.exit(3)\n"
+                       "os.execv(sys.argv[3], sys.argv[3:])\n")
+    make_spec = grade._kernelspec_dir
+
+    def wrapped(limits, root, exercises):
+        dirs = make_spec(limits, root, exercises)
+        spec = dirs / grade.KERNEL_NAME / "kernel.json"
+        data = json.loads(spec.read_text())
+        data["argv"] = [sys.executable, str(wrapper), str(log), str(failures), *data["argv"]]
+        spec.write_text(json.dumps(data))
+        return dirs
+
+    monkeypatch.setattr(grade, "_kernelspec_dir", wrapped)
+    return log
+
+
+def test_a_kernel_that_does_not_start_is_started_once_more_and_it_is_recorded(tmp_path, monkeypatch):
+    launches = _kernels_that_fail_to_start(monkeypatch, tmp_path, failures=1)
+    limits = grade.Limits(cell_seconds=8, exercise_seconds=20, output_bytes=20_000, flood_bytes=100_000_000)
+    r = _grade_mini(tmp_path, {"honest": "def square(x):\n    return x ** 2"}, limits)["honest"]
+    assert launches.read_text().split() == ["launch", "launch"]
+    assert r.status == "graded" and r.total == 1, r
+    assert r.incidents == ["grader: kernel did not start, started again"]
+    assert "did not start at the first try" in feedback(tmp_path / "out", "honest")
+    assert "grader: kernel did not start" in (tmp_path / "out" / "points.csv").read_text()
+
+
+def test_a_kernel_that_does_not_start_twice_is_a_grader_error_not_the_student_s(tmp_path, monkeypatch):
+    launches = _kernels_that_fail_to_start(monkeypatch, tmp_path, failures=2)
+    limits = grade.Limits(cell_seconds=8, exercise_seconds=20, output_bytes=20_000, flood_bytes=100_000_000)
+    r = _grade_mini(tmp_path, {"honest": "def square(x):\n    return x ** 2"}, limits)["honest"]
+    assert launches.read_text().split() == ["launch", "launch"]       # retried once, not more
+    assert r.status == "error" and r.total == 0
+    assert "KernelStartError" in r.reasons[-1] and "not of the submission" in r.reasons[-1], r.reasons
+
+
+def test_a_student_s_time_out_is_never_retried(tmp_path, monkeypatch):
+    """The kernel started; the student's loop timed out: one run with it, one with the stub, no third."""
+    launches = _kernels_that_fail_to_start(monkeypatch, tmp_path, failures=0)
+    limits = grade.Limits(cell_seconds=3, exercise_seconds=20, output_bytes=20_000, flood_bytes=100_000_000)
+    r = _grade_mini(tmp_path, {"loop": "def square(x):\n    while True:\n        pass"}, limits)["loop"]
+    assert r.status == "graded" and r.total == 0 and r.incidents == ["mini_square: timed out"]
+    assert launches.read_text().split() == ["launch", "launch"]

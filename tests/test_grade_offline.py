@@ -273,6 +273,22 @@ def test_find_submissions(tmp_path):
     assert grade.find_submissions(tmp_path) == [tmp_path / "amy.ipynb", tmp_path / "zoe.ipynb"]
 
 
+@pytest.mark.parametrize("first, second", [("amy", "Amy"), ("Jos\u00e9", "Jose\u0301")],
+                         ids=["case", "accent as one character or two"])
+def test_find_submissions_refuses_two_files_that_name_the_same_student(tmp_path, first, second):
+    """Two files one folder can hold (on Linux) whose student name writes the same results/ and
+    feedback/ files on a disk that ignores case or Unicode normalisation: refused, both named."""
+    (tmp_path / f"{first}.ipynb").write_text("{}")
+    (tmp_path / f"{second}.ipynb").write_text("{}")
+    if len(list(tmp_path.glob("*.ipynb"))) < 2:
+        pytest.skip("this disk itself treats the two names as one file")
+    with pytest.raises(ValueError, match="name the same student") as caught:
+        grade.find_submissions(tmp_path)
+    assert f"{first}.ipynb" in str(caught.value) and f"{second}.ipynb" in str(caught.value)
+    (tmp_path / f"{second}.ipynb").rename(tmp_path / "bob.ipynb")       # renamed: accepted
+    assert sorted(p.stem for p in grade.find_submissions(tmp_path)) == sorted(["bob", first])
+
+
 def test_a_rerun_skips_finished_results_and_regrades_changed_files_and_errors(source, tmp_path, monkeypatch):
     """grade_folder's bookkeeping, with grade_one replaced (no kernel): a result is reused only
     for the same file contents and when it is not an error; --force re-grades everything."""
@@ -721,3 +737,36 @@ def test_ctrl_c_drops_the_queue_and_does_not_wait_for_the_running_submission(sou
         if thread.name.startswith("ThreadPoolExecutor"):
             thread.join(5.0)
     assert graded == ["amy"] and (tmp_path / "out" / "results" / "amy.json").exists()
+
+
+def test_the_j_threads_take_turns_to_parse_student_code(source, tmp_path, monkeypatch):
+    """CPython 3.11's ast is not thread-safe (a shared recursion counter: "AST constructor
+    recursion depth mismatch"), so reading a submission (the screen parses it) and building the
+    graded notebook (which parses its cells) never run in two -j threads at once. The kernel
+    is replaced by nothing here: only the in-process steps run."""
+    import threading
+    import time
+
+    inside, most, lock = [0], [0], threading.Lock()
+
+    def one_at_a_time(step):
+        def run(*args, **kwargs):
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            time.sleep(0.2)                        # long enough for the other thread to arrive
+            try:
+                return step(*args, **kwargs)
+            finally:
+                with lock:
+                    inside[0] -= 1
+        return run
+
+    monkeypatch.setattr(grade, "read_submission",
+                        one_at_a_time(lambda path, source_, screen: (dict(source_.stubs), [], [])))
+    monkeypatch.setattr(grade, "build_graded_notebook", one_at_a_time(grade.build_graded_notebook))
+    monkeypatch.setattr(grade, "_run_cells", lambda *args: None)
+    results = grade.grade_folder(source, _folder(tmp_path, ["amy", "bob", "cat", "dan"]), tmp_path / "out",
+                                 grade.Limits(), jobs=2, log=lambda m: None)
+    assert [r.status for r in results] == ["graded"] * 4, [r.reasons for r in results]
+    assert most[0] == 1

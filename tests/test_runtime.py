@@ -164,3 +164,32 @@ def test_default_threads_follow_the_measurement_and_the_override(monkeypatch):
             runtime.default_cpu_threads()
     with pytest.raises(ValueError, match="positive int"):
         runtime.set_cpu_threads(0)
+
+
+def test_current_device_is_the_last_setups_choice_else_the_fastest(monkeypatch):
+    """Checks make their models on the device the student's notebook chose (env.device)."""
+    monkeypatch.setattr(runtime, "_LAST_SETUP", None)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert runtime.current_device() == torch.device("cuda")          # no setup yet: the fastest here
+    chosen = runtime.Setup(device=torch.device("meta"), profile=runtime.Profile("fast"), seed=0,
+                           threads=1, colab=False)
+    monkeypatch.setattr(runtime, "_LAST_SETUP", chosen)
+    assert runtime.current_device() == torch.device("meta")          # the notebook's choice wins
+
+
+def test_synchronize_waits_for_the_gpu_and_does_nothing_on_the_cpu(monkeypatch):
+    """Timings on a GPU must wait for the queued kernels; cpu and meta have nothing to wait for."""
+    waited = []
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: waited.append(("cuda", device)))
+    monkeypatch.setattr(torch.mps, "synchronize", lambda: waited.append(("mps", None)))
+    runtime.synchronize("cpu")
+    runtime.synchronize(torch.device("meta"))
+    assert waited == []
+    runtime.synchronize("cuda:1")
+    runtime.synchronize("mps")
+    assert waited == [("cuda", torch.device("cuda:1")), ("mps", None)]
+    chosen = runtime.Setup(device=torch.device("cuda"), profile=runtime.Profile("fast"), seed=0,
+                           threads=1, colab=False)
+    monkeypatch.setattr(runtime, "_LAST_SETUP", chosen)
+    runtime.synchronize()                                            # default: the notebook's device
+    assert waited[-1] == ("cuda", torch.device("cuda"))

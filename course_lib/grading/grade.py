@@ -53,7 +53,9 @@ import secrets
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -65,6 +67,14 @@ from course_lib.grading.submissions import Source, load_source, read_submission
 from course_lib.viz import markdown_table
 
 KERNEL_NAME = "course-grader"
+
+# The -j submissions are graded in threads of one process, and parsing their code with `ast`
+# (the screen, the graded notebook's names) is not thread-safe in CPython 3.11: its AST
+# construction keeps a recursion counter in state the threads share, and two parses at once
+# can fail with "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905;
+# seen once in test_corpus at -j 2 under load, as a grader error). Parsing takes milliseconds:
+# the threads take turns.
+_PARSING = threading.Lock()
 
 
 @dataclass
@@ -276,6 +286,10 @@ def kernel_environment(workdir: Path) -> dict[str, str]:
     return env
 
 
+class KernelStartError(RuntimeError):
+    """The grading kernel never became ready: the machine's fault (load, a broken install), not the student's."""
+
+
 @dataclass
 class _Run:
     """One run of the graded notebook in a fresh kernel."""
@@ -296,11 +310,12 @@ def run_submission(source: Source, solutions: dict[str, str], limits: Limits, ke
     """
     stubbed: dict[str, tuple[str, str]] = {}  # exercise -> (short label, what happened)
     stopped: tuple[str | None, str, str] | None = None
+    restarts: list[str] = []                   # kernels that did not start and were started again
     for attempt in range(len(source.stubs) + 1):
         current = {gid: source.stubs[gid] if gid in stubbed else src for gid, src in solutions.items()}
         rundir = workdir / f"run{attempt}"
         rundir.mkdir()
-        run = _run_once(source, current, limits, kernel_dirs, rundir)
+        run = _run_started(source, current, limits, kernel_dirs, rundir, restarts)
         if run.incident is None:
             break
         gid, short, what = run.incident
@@ -311,7 +326,10 @@ def run_submission(source: Source, solutions: dict[str, str], limits: Limits, ke
     notes = [f"exercise `{gid}`: {what}. It scores 0: its solution was replaced by the stub and the "
              "notebook was run again for the other exercises." for gid, (_, what) in stubbed.items()]
     notes += run.notes
+    notes += [f"the grading kernel did not start at the first try ({why}); it was started again. This was "
+              "the grading machine's fault and cost nothing." for why in restarts]
     incidents = [f"{gid}: {short}" for gid, (short, _) in stubbed.items()]
+    incidents += ["grader: kernel did not start, started again"] * len(restarts)
     by_exercise = checks_by_exercise(source.nb)
     for gid, (_, what) in stubbed.items():
         for check_id in by_exercise.get(gid, []):
@@ -328,12 +346,35 @@ def run_submission(source: Source, solutions: dict[str, str], limits: Limits, ke
     return [run.results[c.grade_id] for c in source.info.checks], notes, incidents
 
 
+def _run_started(source: Source, solutions: dict[str, str], limits: Limits, kernel_dirs: Path,
+                 workdir: Path, restarts: list[str]) -> _Run:
+    """:func:`_run_once`, started once more if its kernel never became ready (appended to ``restarts``).
+
+    Only a kernel that did not *start* is retried: once the first cell runs, whatever
+    happens (a time-out, a crash, the memory limit) is the submission's and is never retried.
+    A second failure to start is raised: the submission gets the status ``error``, which a
+    re-run grades again.
+    """
+    try:
+        return _run_once(source, solutions, limits, kernel_dirs, workdir)
+    except KernelStartError as first:
+        restarts.append(str(first))
+        again = workdir.with_name(workdir.name + "-restart")
+        again.mkdir()
+        try:
+            return _run_once(source, solutions, limits, kernel_dirs, again)
+        except KernelStartError as second:
+            raise KernelStartError(f"the grading kernel did not start, twice ({first}; then {second}): a "
+                                   "problem of the grading machine, not of the submission") from second
+
+
 def _run_once(source: Source, solutions: dict[str, str], limits: Limits, kernel_dirs: Path,
               workdir: Path) -> _Run:
     from jupyter_client import AsyncKernelManager
     from jupyter_client.kernelspec import KernelSpecManager
 
-    nb, tokens = build_graded_notebook(source, solutions)
+    with _PARSING:
+        nb, tokens = build_graded_notebook(source, solutions)
     km = AsyncKernelManager(kernel_name=KERNEL_NAME,
                             kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernel_dirs)]))
     # interrupt_on_timeout=False: a cell that times out raises CellTimeoutError, and the run ends
@@ -353,62 +394,74 @@ def _run_once(source: Source, solutions: dict[str, str], limits: Limits, kernel_
 
 
 def _run_cells(client, nb, tokens, run: _Run, limits: Limits, env, workdir) -> None:
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
+    """Start the kernel, then run the cells; a kernel that never became ready is a :class:`KernelStartError`."""
     groups = exercise_of_cells(nb)
     spent: dict[str, float] = {}
+    started_kernel = False
+    try:
+        with client.setup_kernel(env=env, cwd=str(workdir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+            started_kernel = True          # the kernel answered: from here on, what happens is the notebook's
+            _run_cells_in(client, nb, tokens, run, limits, groups, spent)
+    except Exception as err:
+        if started_kernel:
+            raise
+        raise KernelStartError(f"{type(err).__name__}: {str(err)[:200]}") from err
+
+
+def _run_cells_in(client, nb, tokens, run: _Run, limits: Limits, groups, spent) -> None:
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
     # No student code runs before the first solution cell (the set-up and import cells are
     # the instructor's): those cells get the start-up limit. After it, every cell is charged
     # to its exercise, whose cells together get limits.exercise_seconds per run.
-    with client.setup_kernel(env=env, cwd=str(workdir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type != "code":
-                continue
-            group = groups[index]
-            what = _describe(cell, index, tokens)
-            if group is None:
-                client.timeout = int(limits.startup_seconds)
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        group = groups[index]
+        what = _describe(cell, index, tokens)
+        if group is None:
+            client.timeout = int(limits.startup_seconds)
+        else:
+            left = limits.exercise_seconds - spent.get(group, 0.0)
+            if left < 1:
+                run.incident = (group, "time budget", f"the exercise used its whole time budget "
+                                f"({limits.exercise_seconds:g} s) before {what}")
+                return
+            client.timeout = max(1, int(min(limits.cell_seconds, left)))
+        started = time.monotonic()
+        try:
+            client.execute_cell(cell, index, store_history=False)
+        except CellTimeoutError:
+            limit = ("the time limit per cell" if client.timeout >= limits.cell_seconds
+                     else f"what was left of the exercise's {limits.exercise_seconds:g} s")
+            run.incident = (group, "timed out", f"{what} was stopped after {client.timeout} s "
+                            f"({limit}; an endless loop?)")
+            return
+        except DeadKernelError:
+            if client.flooded == index:
+                run.incident = (group, "output flood", f"{what} printed more than "
+                                f"{limits.flood_bytes:,} bytes of output, so it was stopped")
             else:
-                left = limits.exercise_seconds - spent.get(group, 0.0)
-                if left < 1:
-                    run.incident = (group, "time budget", f"the exercise used its whole time budget "
-                                    f"({limits.exercise_seconds:g} s) before {what}")
-                    return
-                client.timeout = max(1, int(min(limits.cell_seconds, left)))
-            started = time.monotonic()
-            try:
-                client.execute_cell(cell, index, store_history=False)
-            except CellTimeoutError:
-                limit = ("the time limit per cell" if client.timeout >= limits.cell_seconds
-                         else f"what was left of the exercise's {limits.exercise_seconds:g} s")
-                run.incident = (group, "timed out", f"{what} was stopped after {client.timeout} s "
-                                f"({limit}; an endless loop?)")
-                return
-            except DeadKernelError:
-                if client.flooded == index:
-                    run.incident = (group, "output flood", f"{what} printed more than "
-                                    f"{limits.flood_bytes:,} bytes of output, so it was stopped")
-                else:
-                    run.incident = (group, "kernel died", f"the kernel died (a crash such as a segmentation "
-                                    f"fault or os._exit, or the memory limit) while running {what}")
-                return
-            finally:
-                if group is not None:
-                    spent[group] = spent.get(group, 0.0) + time.monotonic() - started
-            reply = client.replies.get(index, {})
-            if authoring.is_solution_cell(cell) and reply.get("status") == "error" and reply.get("evalue"):
-                run.notes.append(f"{what} raised {_error_text(reply, cell)[:300]} "
-                                 "when it ran, so what it defines may be missing.")
-            if index in client.dropped:
-                run.notes.append(f"{what} printed too much: {client.dropped[index]:,} bytes of output were dropped.")
-            if index in tokens:
-                res = run.results[tokens[index][0]]
-                if reply.get("status") == "ok" and index in client.token_seen:
-                    res.passed, res.points = True, res.max_points
-                elif reply.get("status") == "ok":
-                    res.message = "the check did not run to its end (its completion token was not printed)."
-                else:
-                    res.message = _error_text(reply, cell)
+                run.incident = (group, "kernel died", f"the kernel died (a crash such as a segmentation "
+                                f"fault or os._exit, or the memory limit) while running {what}")
+            return
+        finally:
+            if group is not None:
+                spent[group] = spent.get(group, 0.0) + time.monotonic() - started
+        reply = client.replies.get(index, {})
+        if authoring.is_solution_cell(cell) and reply.get("status") == "error" and reply.get("evalue"):
+            run.notes.append(f"{what} raised {_error_text(reply, cell)[:300]} "
+                             "when it ran, so what it defines may be missing.")
+        if index in client.dropped:
+            run.notes.append(f"{what} printed too much: {client.dropped[index]:,} bytes of output were dropped.")
+        if index in tokens:
+            res = run.results[tokens[index][0]]
+            if reply.get("status") == "ok" and index in client.token_seen:
+                res.passed, res.points = True, res.max_points
+            elif reply.get("status") == "ok":
+                res.message = "the check did not run to its end (its completion token was not printed)."
+            else:
+                res.message = _error_text(reply, cell)
 
 
 def _describe(cell, index: int, tokens: dict) -> str:
@@ -433,7 +486,8 @@ def grade_one(path: Path, source: Source, limits: Limits, kernel_dirs: Path) -> 
                     status="graded", checks=[CheckResult(c.grade_id, c.points) for c in source.info.checks])
     try:
         result.sha256 = _sha256(path)
-        solutions, reasons, flags = read_submission(path, source, limits.screen)
+        with _PARSING:
+            solutions, reasons, flags = read_submission(path, source, limits.screen)
         result.reasons += reasons
         result.flags += flags
         if solutions is None:
@@ -552,9 +606,20 @@ def find_submissions(folder: Path) -> list[Path]:
     found = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
     if not found:
         raise ValueError(f"no .ipynb files in {folder}")
-    stems = [p.stem for p in found]
-    if len(set(stems)) != len(stems):
-        raise ValueError("two submissions have the same name")
+    # Names in one folder differ, but the student's name (the file's stem) also names the files
+    # written for them, results/<student>.json and feedback/<student>.md: on a disk that ignores
+    # case or Unicode normalisation (macOS, Windows) "Amy" and "amy", or an "é" typed as one
+    # character and as e + accent, are the same file, and one student's result would overwrite
+    # the other's. Refuse the batch before grading, naming both files: which is which is for the
+    # instructor to decide, not the grader.
+    seen: dict[str, Path] = {}
+    for p in found:
+        key = unicodedata.normalize("NFC", p.stem).casefold()
+        if key in seen:
+            raise ValueError(f"{seen[key].name!r} and {p.name!r} name the same student once case and "
+                             "Unicode normalisation are ignored (their results and feedback files would "
+                             "overwrite each other on macOS or Windows): rename one of them")
+        seen[key] = p
     return found
 
 

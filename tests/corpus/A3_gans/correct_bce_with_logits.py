@@ -19,17 +19,17 @@ def non_saturating_generator_loss(fake_logits):
     m = len(real) // k
     total = 0.0
     for i in range(k):
-        z = torch.randn(m, generator.latent_dim)
+        z = torch.randn(m, generator.latent_dim, device=real.device)
         fake = generator(z).detach()
         logits = discriminator(torch.cat([real[i * m:(i + 1) * m], fake]))
-        targets = torch.cat([torch.ones(m), torch.zeros(m)])
+        targets = torch.cat([logits.new_ones(m), logits.new_zeros(m)])
         # mean over each half = the two batch means added
         loss = 2 * F.binary_cross_entropy_with_logits(logits, targets)
         d_optimizer.zero_grad()
         loss.backward()
         d_optimizer.step()
         total += loss.item()
-    logits = discriminator(generator(torch.randn(m, generator.latent_dim)))
+    logits = discriminator(generator(torch.randn(m, generator.latent_dim, device=real.device)))
     g_loss = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
     g_optimizer.zero_grad()
     g_loss.backward()

@@ -11,7 +11,7 @@ CELLS = {
     losses = []
     for chunk in real.chunk(k):
         with torch.no_grad():
-            noise = torch.randn(len(chunk), generator.latent_dim)
+            noise = torch.randn(len(chunk), generator.latent_dim).to(chunk.device)
             fakes = generator(noise)
         d_optimizer.zero_grad()
         loss = discriminator_loss(discriminator(chunk), discriminator(fakes))
@@ -20,7 +20,7 @@ CELLS = {
         losses.append(loss.detach())
     m = len(real) // k
     g_optimizer.zero_grad()
-    g_loss = non_saturating_generator_loss(discriminator(generator(torch.randn(m, generator.latent_dim))))
+    g_loss = non_saturating_generator_loss(discriminator(generator(torch.randn(m, generator.latent_dim, device=real.device))))
     g_loss.backward()
     g_optimizer.step()
     return {"d_loss": torch.stack(losses).mean().item(), "g_loss": g_loss.item()}

@@ -7,7 +7,7 @@ CELLS = {
     m = len(real) // k
     d_losses = []
     for real_batch in real.split(m)[:k]:
-        fake = generator(torch.randn(m, generator.latent_dim))
+        fake = generator(torch.randn(m, generator.latent_dim, device=real.device))
         d_optimizer.zero_grad(set_to_none=False)
         loss = discriminator_loss(discriminator(real_batch), discriminator(fake.detach()))
         loss.backward()

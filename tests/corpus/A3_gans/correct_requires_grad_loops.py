@@ -13,7 +13,7 @@ def training_step(generator, discriminator, g_optimizer, d_optimizer, real, k):
     d_losses = []
     set_trainable(generator, False)
     for i in range(k):
-        fakes = generator(torch.randn(m, generator.latent_dim))
+        fakes = generator(torch.randn(m, generator.latent_dim, device=next(generator.parameters()).device))
         loss = discriminator_loss(discriminator(real[i * m:(i + 1) * m]), discriminator(fakes))
         d_optimizer.zero_grad()
         loss.backward()
@@ -21,7 +21,7 @@ def training_step(generator, discriminator, g_optimizer, d_optimizer, real, k):
         d_losses.append(loss.item())
     set_trainable(generator, True)
     set_trainable(discriminator, False)
-    g_loss = non_saturating_generator_loss(discriminator(generator(torch.randn(m, generator.latent_dim))))
+    g_loss = non_saturating_generator_loss(discriminator(generator(torch.randn(m, generator.latent_dim, device=next(generator.parameters()).device))))
     g_optimizer.zero_grad()
     g_loss.backward()
     g_optimizer.step()
